@@ -1,0 +1,60 @@
+# The two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+DEV_ENV := DEBUG=1 TIPI_SANDBOX=1 PORTAL_PUBLIC_URL=http://$(HOST):$(PORT)
+
+.PHONY: run test test-sqlite test-postgres migrate demo chromium bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.test: requirements.txt requirements-test.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@ $(VENV)/.runtime
+
+## run: the site on SQLite with the TIPI sandbox and demo data, at http://$(HOST):$(PORT)
+run: $(VENV)/.runtime
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py demo_data
+	@echo "Portail : http://$(HOST):$(PORT)/   (Ctrl-C pour arrêter)"
+	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+## test: the whole suite on SQLite, then on PostgreSQL when it answers (required when REQUIRE_POSTGRES=1)
+test: $(VENV)/.test chromium
+	$(MAKE) --no-print-directory test-sqlite
+	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(TEST_POSTGRES_URL)', connect_timeout=3).close()" 2>/dev/null; then \
+		$(MAKE) --no-print-directory test-postgres; \
+	elif [ -n "$$REQUIRE_POSTGRES" ]; then \
+		echo "PostgreSQL is required but $(TEST_POSTGRES_URL) does not answer" >&2; exit 1; \
+	else \
+		echo "NOTE: PostgreSQL at $(TEST_POSTGRES_URL) does not answer: the PostgreSQL run (locking, concurrency) did not run."; \
+	fi
+
+test-sqlite: $(VENV)/.test
+	@echo "=== Suite on SQLite ==="
+	env -u DATABASE_URL $(BIN)/pytest -m "not postgres" $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.test
+	@echo "=== Suite on PostgreSQL ($(TEST_POSTGRES_URL)) ==="
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest $(PYTEST_ARGS)
+
+## chromium: Debian's Chromium for the browser tests (Playwright cannot download its own here)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { echo "Installing Debian's chromium…"; \
+		(apt-get update -qq && apt-get install -y -qq chromium) >/dev/null; }
+
+## bench: the benchmarks (not part of make test)
+bench: $(VENV)/.test
+	$(BIN)/python bench/return_endpoint.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3 staticfiles var .pytest_cache

@@ -1,0 +1,27 @@
+from django.contrib import admin
+
+from payments.models import ReturnNotice, TipiClient, Transaction
+
+
+@admin.register(TipiClient)
+class TipiClientAdmin(admin.ModelAdmin):
+    list_display = ["numcli", "label", "protocol", "state", "online_delay_days"]
+    list_filter = ["protocol", "state"]
+    search_fields = ["numcli", "label"]
+
+
+@admin.register(Transaction)
+class TransactionAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "client", "refdet", "amount_cents", "saisie", "state", "resultrans", "numauto"]
+    list_filter = ["state", "saisie", "client"]
+    search_fields = ["refdet", "token", "numauto"]
+    readonly_fields = [f.name for f in Transaction._meta.fields]
+
+
+@admin.register(ReturnNotice)
+class ReturnNoticeAdmin(admin.ModelAdmin):
+    list_display = ["received_at", "outcome", "resultrans", "remote_addr", "transaction"]
+    list_filter = ["outcome", "resultrans"]
+    search_fields = ["detail", "transaction__refdet"]
+    readonly_fields = ["received_at", "body_text", "content_type", "headers", "remote_addr", "outcome", "detail", "flags", "transaction", "resultrans", "processed_at"]
+    exclude = ["body"]

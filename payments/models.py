@@ -1,0 +1,164 @@
+"""TIPI clients, transactions (one per URL aller) and the return notices TIPI POSTs back."""
+
+import secrets
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+from payments.tipi import Protocol
+
+TOKEN_LENGTH = 24
+_TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+
+
+def new_token() -> str:
+    """An unguessable token (≈ 140 bits) sent in OBJET, which TIPI echoes back."""
+    return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
+
+
+class ClientProtocol(models.TextChoices):
+    INDIGO = "indigo", "INDIGO (titres)"
+    PESV2 = "pesv2", "PES V2 Recette (titres)"
+    ROLMRE = "rolmre", "ROLMRE (rôles)"
+
+    @property
+    def tipi(self) -> Protocol:
+        return {"indigo": Protocol.INDIGO, "pesv2": Protocol.PESV2, "rolmre": Protocol.ROLMRE}[self.value]
+
+
+class TipiClient(models.Model):
+    class State(models.TextChoices):
+        NEW = "new", "Nouveau (à activer)"
+        ACTIVE = "active", "Actif"
+        INACTIVE = "inactive", "Inactif"
+
+    numcli = models.CharField(
+        "numéro client TIPI",
+        max_length=6,
+        unique=True,
+        validators=[RegexValidator(r"^\d{6}$", "Le numéro client TIPI comporte 6 chiffres.")],
+    )
+    protocol = models.CharField("protocole", max_length=8, choices=ClientProtocol.choices)
+    label = models.CharField("libellé", max_length=120)
+    online_delay_days = models.PositiveSmallIntegerField(
+        "délai de mise en ligne (jours)",
+        default=60,
+        validators=[MinValueValidator(10), MaxValueValidator(360)],
+    )
+    code_recette = models.CharField(
+        "code recette (ROLMRE)",
+        max_length=2,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Za-z0-9]{2}$", "Le code recette comporte 2 caractères alphanumériques.")],
+        help_text="Pour un client ROLMRE : complète la référence d'une facture d'eau saisie à la main.",
+    )
+    accept_only_known_debts = models.BooleanField(
+        "n'accepter que les dettes connues du portail",
+        default=False,
+        help_text="Le formulaire de saisie refuse une référence que le portail ne détient pas.",
+    )
+    state = models.CharField("état", max_length=8, choices=State.choices, default=State.NEW)
+
+    class Meta:
+        verbose_name = "client TIPI"
+        verbose_name_plural = "clients TIPI"
+        ordering = ["numcli"]
+
+    def __str__(self) -> str:
+        return f"{self.numcli} – {self.label}"
+
+    @property
+    def tipi_protocol(self) -> Protocol:
+        return ClientProtocol(self.protocol).tipi
+
+
+class Transaction(models.Model):
+    """One URL aller built and sent to TIPI, and what came back for it."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "En attente du retour TIPI"
+        PAID = "paid", "Payée"
+        REFUSED = "refused", "Refusée"
+        CANCELLED = "cancelled", "Annulée"
+        ABANDONED = "abandoned", "Abandonnée (nouvelle tentative)"
+
+    class Saisie(models.TextChoices):
+        MANUAL = "M", "Saisie manuelle"
+        ACCOUNT = "A", "Compte usager"
+        TEST = "T", "Test"
+        ACTIVATION = "X", "Activation"
+
+    token = models.CharField("jeton (OBJET)", max_length=32, unique=True, default=new_token, editable=False)
+    client = models.ForeignKey(TipiClient, on_delete=models.PROTECT, related_name="transactions", verbose_name="client")
+    debt = models.ForeignKey(
+        "debts.Debt", on_delete=models.PROTECT, null=True, blank=True, related_name="transactions", verbose_name="dette"
+    )
+    saisie = models.CharField("saisie", max_length=1, choices=Saisie.choices)
+    refdet = models.CharField("référence de la dette", max_length=30)
+    amount_cents = models.PositiveIntegerField("montant (centimes)")
+    email = models.EmailField("adresse électronique", max_length=80)
+    params = models.JSONField("paramètres envoyés")
+    url = models.TextField("URL aller")
+    state = models.CharField("état", max_length=10, choices=State.choices, default=State.PENDING)
+    resultrans = models.CharField("RESULTRANS", max_length=1, blank=True)
+    numauto = models.CharField("NUMAUTO", max_length=16, blank=True)
+    dattrans = models.DateField("DATTRANS", null=True, blank=True)
+    flags = models.JSONField("signalements", default=list, blank=True)
+    created_at = models.DateTimeField("créée le", auto_now_add=True)
+    settled_at = models.DateTimeField("réglée le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "transaction"
+        verbose_name_plural = "transactions"
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["client", "refdet", "state"]),
+            models.Index(fields=["state", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.refdet} ({self.get_state_display()})"
+
+
+class ReturnNotice(models.Model):
+    """Every POST to the return endpoint, stored raw before anything else happens."""
+
+    class Outcome(models.TextChoices):
+        RECEIVED = "received", "Reçu, pas encore traité"
+        APPLIED = "applied", "Appliqué"
+        DUPLICATE = "duplicate", "Doublon"
+        CONFLICT = "conflict", "Contradictoire (non appliqué)"
+        UNMATCHED = "unmatched", "Sans transaction correspondante"
+        MALFORMED = "malformed", "Mal formé"
+        REFUSED_IP = "refused_ip", "Adresse source refusée"
+
+    received_at = models.DateTimeField("reçu le", auto_now_add=True, db_index=True)
+    body = models.BinaryField("corps brut")
+    content_type = models.CharField("type de contenu", max_length=200, blank=True)
+    headers = models.JSONField("en-têtes", default=dict, blank=True)
+    remote_addr = models.GenericIPAddressField("adresse source", null=True, blank=True)
+    outcome = models.CharField("résultat", max_length=10, choices=Outcome.choices, default=Outcome.RECEIVED)
+    detail = models.TextField("détail", blank=True)
+    flags = models.JSONField("signalements", default=list, blank=True)
+    transaction = models.ForeignKey(
+        Transaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="notices",
+        verbose_name="transaction",
+    )
+    resultrans = models.CharField("RESULTRANS", max_length=1, blank=True)
+    processed_at = models.DateTimeField("traité le", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "retour TIPI"
+        verbose_name_plural = "retours TIPI"
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"Retour du {self.received_at:%d/%m/%Y %H:%M:%S} ({self.get_outcome_display()})"
+
+    @property
+    def body_text(self) -> str:
+        return bytes(self.body).decode("utf-8", errors="replace")

@@ -1,0 +1,153 @@
+"""What the sandbox does as TIPI: its controls (annex 10), the card result, the POST back."""
+
+import datetime
+import logging
+import secrets
+from collections.abc import Mapping
+
+import requests
+from django.utils import timezone
+
+from debts.models import Debt
+from payments.models import TipiClient
+from payments.sandbox.models import SandboxClient, SandboxOperation
+from payments.tipi import (
+    TEST_CARD_CVV,
+    TEST_CARD_NUMBER,
+    TEST_REFDET,
+    Anomaly,
+    Protocol,
+    check_url_aller,
+    format_dattrans,
+)
+
+logger = logging.getLogger(__name__)
+
+# Annex 10's order, server-side controls included: TIPI shows the first anomaly it meets.
+CONTROL_ORDER = [
+    "S1", "T1", "T2", "T3", "T4", "T5", "T6", "R1", "R2", "R3", "R4", "R5", "R6", "R11", "R7",
+    "R8", "R9", "R10", "O1", "M1", "M2", "M3", "M4", "A1", "A2", "U1", "U2",
+]  # fmt: skip
+_PORTAL_STATES = {
+    TipiClient.State.NEW: SandboxClient.State.NEW,
+    TipiClient.State.ACTIVE: SandboxClient.State.ACTIVE,
+    TipiClient.State.INACTIVE: SandboxClient.State.INACTIVE,
+}
+
+
+def lower_params(query: Mapping[str, str]) -> dict[str, str]:
+    """TIPI reads parameter names in either case."""
+    return {key.lower(): value for key, value in query.items()}
+
+
+def sandbox_client(numcli: str) -> SandboxClient | None:
+    """The sandbox's view of a client; by default a mirror of the portal's, made on first sight."""
+    found = SandboxClient.objects.filter(numcli=numcli).first()
+    if found:
+        return found
+    portal = TipiClient.objects.filter(numcli=numcli).first()
+    if portal is None:
+        return None
+    return SandboxClient.objects.create(
+        numcli=numcli, protocol=int(portal.tipi_protocol), state=_PORTAL_STATES[TipiClient.State(portal.state)]
+    )
+
+
+def _server_anomalies(params: dict[str, str], client: SandboxClient, today: datetime.date) -> tuple[list[Anomaly], dict]:
+    protocol = Protocol(client.protocol)
+    saisie = params.get("saisie", "")
+    found: list[Anomaly] = []
+    values: dict[str, object] = {}
+    if saisie == "X" and client.state == SandboxClient.State.INACTIVE:
+        found.append(Anomaly("T3", "saisie", protocol))
+    if saisie == "X" and client.state == SandboxClient.State.ACTIVE:
+        found.append(Anomaly("T4", "saisie", protocol))
+    if saisie in ("M", "A") and client.state != SandboxClient.State.ACTIVE:
+        found.append(Anomaly("T5", "numcli", protocol))
+    if saisie in ("T", "X"):
+        if params.get("refdet") != TEST_REFDET[protocol]:
+            found.append(Anomaly("R4", "refdet", protocol))
+        if not client.contract:
+            found.append(Anomaly("R8", "numcli", protocol))
+        elif saisie == "X" and client.contract != SandboxClient.Contract.OPEN:
+            found.append(Anomaly("R10", "numcli", protocol))
+        return found, values
+    debt = Debt.objects.filter(client__numcli=client.numcli, refdet=params.get("refdet", "")).first()
+    if debt is None:
+        found.append(Anomaly("R4", "refdet", protocol))
+        return found, values
+    paid = SandboxOperation.objects.filter(
+        params__numcli=client.numcli, params__refdet=debt.refdet, resultrans="P", params__saisie__in=["M", "A"]
+    ).first()
+    if paid:
+        found.append(Anomaly("R6", "refdet", protocol))
+        values["dattrans"] = datetime.datetime.strptime(paid.dattrans, "%d%m%Y").date()
+    if today < debt.online_from:
+        found.append(Anomaly("R11", "refdet", protocol))
+        values["date"] = debt.online_from
+    elif today > debt.online_until:
+        found.append(Anomaly("R7", "refdet", protocol))
+    if client.contract == SandboxClient.Contract.SUSPENDED:
+        found.append(Anomaly("R9", "numcli", protocol))
+    montant = params.get("montant", "")
+    if montant.isdigit() and int(montant) != debt.amount_cents:
+        found.append(Anomaly("M4", "montant", protocol))
+    return found, values
+
+
+def first_anomaly(params: dict[str, str]) -> tuple[Anomaly | None, dict]:
+    """Run TIPI's controls on a URL aller; the first anomaly in annex 10's order, if any."""
+    numcli = params.get("numcli", "")
+    client = sandbox_client(numcli) if numcli.isdigit() and len(numcli) == 6 else None
+    protocol = Protocol(client.protocol) if client else Protocol.INDIGO
+    found = list(check_url_aller(params, protocol))
+    values: dict[str, object] = {}
+    if client is None and not any(a.code in ("S1", "T1") for a in found):
+        found.append(Anomaly("T2", "numcli", protocol))
+    if client is not None and params.get("saisie") in ("M", "A", "T", "X"):
+        server, values = _server_anomalies(params, client, timezone.localdate())
+        found += server
+    if not found:
+        return None, values
+    return min(found, key=lambda a: CONTROL_ORDER.index(a.code)), values
+
+
+def card_result(number: str, cvv: str, expiry: datetime.date | None, cancelled: bool) -> str:
+    """Annex 11's test card pays; any other card is refused; "Annuler" cancels."""
+    if cancelled:
+        return "A"
+    if number.replace(" ", "") == TEST_CARD_NUMBER and cvv == TEST_CARD_CVV and expiry and expiry >= timezone.localdate():
+        return "P"
+    return "R"
+
+
+def operation_settle(*, operation: SandboxOperation, resultrans: str) -> SandboxOperation:
+    """Record the result and POST the retour to URLCL, form-encoded, as TIPI does."""
+    operation.resultrans = resultrans
+    operation.numauto = f"{secrets.randbelow(10**6):06d}" if resultrans == "P" else ""
+    operation.dattrans = format_dattrans(timezone.localdate())
+    params = operation.params
+    if resultrans == "P" and params.get("saisie") == "X":
+        SandboxClient.objects.filter(numcli=params.get("numcli")).update(state=SandboxClient.State.ACTIVE)
+    urlcl = params.get("urlcl")
+    if urlcl:
+        operation.callback_status = _post_back(urlcl, retour_fields(operation))
+    operation.save()
+    return operation
+
+
+def retour_fields(operation: SandboxOperation) -> dict[str, str]:
+    """The aller's parameters (those given), then RESULTRANS, NUMAUTO and DATTRANS."""
+    names = ["numcli", "exer", "refdet", "objet", "montant", "mel", "saisie"]
+    fields = {name.upper(): operation.params[name] for name in names if operation.params.get(name)}
+    fields.update(RESULTRANS=operation.resultrans, NUMAUTO=operation.numauto, DATTRANS=operation.dattrans)
+    return fields
+
+
+def _post_back(urlcl: str, fields: dict[str, str]) -> str:
+    try:
+        response = requests.post(urlcl, data=fields, timeout=10, allow_redirects=False)
+    except requests.RequestException as exc:
+        logger.warning("sandbox: POST to URLCL failed: %s", exc.__class__.__name__)
+        return f"échec : {exc.__class__.__name__}"
+    return f"HTTP {response.status_code}"

@@ -1,0 +1,25 @@
+"""Reads on TIPI clients and transactions."""
+
+from payments.models import TipiClient, Transaction
+
+
+def clients_for_manual_payment():
+    return TipiClient.objects.exclude(state=TipiClient.State.INACTIVE).order_by("label")
+
+
+def transaction_status(transaction: Transaction) -> dict[str, str | bool]:
+    """What the payment page shows (and polls) about an attempt, in French."""
+    state = transaction.state
+    messages = {
+        Transaction.State.PENDING: "En attente du résultat de votre paiement sur la page TIPI…",
+        Transaction.State.PAID: "Paiement CB par Internet en cours de validation",
+        Transaction.State.REFUSED: "Votre paiement a été refusé : aucune somme n'a été prélevée. Vous pouvez réessayer.",
+        Transaction.State.CANCELLED: "Vous avez annulé le paiement : aucune somme n'a été prélevée. Vous pouvez réessayer.",
+        Transaction.State.ABANDONED: "Cette tentative a été remplacée par une nouvelle.",
+    }
+    return {
+        "state": state,
+        "message": messages[Transaction.State(state)],
+        "final": state != Transaction.State.PENDING,
+        "retry": state in (Transaction.State.REFUSED, Transaction.State.CANCELLED),
+    }

@@ -1,0 +1,108 @@
+"""TIPI protocols, input modes and the value formats shared by the URL aller and retour.
+
+Everything here comes from the TIPI specification (cahier des charges, annexes 4, 6
+and 10). The formats live in one place because the URL aller (what we send) and the
+URL retour (what TIPI sends back, "Idem URL aller") must agree on them: a value we
+accept when building must parse back when it returns.
+
+Regular expressions spell out ``[0-9]`` and ``[A-Za-z0-9]`` on purpose: ``\\d`` and
+``str.isdigit()``/``str.isalnum()`` accept non-ASCII digits and accented letters,
+which TIPI refuses.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import IntEnum
+
+
+class Protocol(IntEnum):
+    """Annex-10 protocol codes: one TIPI client (NUMCLI) works with exactly one of them."""
+
+    REGIE = 0
+    INDIGO = 1
+    ROLMRE = 2
+    PESV2 = 3
+
+
+#: SAISIE values (annex 10, S1): manual form, selection in a list (compte usager),
+#: test URL, activation URL.
+SAISIES: tuple[str, ...] = ("M", "A", "T", "X")
+#: The two SAISIE values of annex 6 (imposed test/activation values).
+TEST_SAISIES: tuple[str, ...] = ("T", "X")
+#: RESULTRANS values (annex 4): payée, refusée, annulée.
+RESULTRANS_VALUES: tuple[str, ...] = ("P", "R", "A")
+
+#: Amount bounds in cents (annex 10, M2 and M3): a card payment over the Internet is
+#: refused from 1500 EUR upwards and below 1 EUR.
+MONTANT_MAX_EXCLUSIVE = 150_000
+MONTANT_MIN = 100
+
+#: URLCL must be shorter than 250 characters (annex 4 "< 250").
+URLCL_MAX_EXCLUSIVE = 250
+#: OBJET must be shorter than 100 characters (annex 4 "< 100").
+OBJET_MAX_EXCLUSIVE = 100
+#: MEL length bounds, inclusive (annex 4 "6 à 80").
+MEL_MIN_LENGTH = 6
+MEL_MAX_LENGTH = 80
+
+_NUMCLI_RE = re.compile(r"[0-9]{6}")
+_EXER_RE = re.compile(r"[0-9]{4}")
+_MONTANT_RE = re.compile(r"[0-9]{1,6}")
+_OBJET_CHARS_RE = re.compile(r"[A-Za-z0-9 ]*")
+_URLCL_PREFIX_RE = re.compile(r"https?://", re.IGNORECASE)
+
+#: REFDET formats per protocol (annex 10, R1/R2/R3).
+REFDET_PATTERNS: dict[Protocol, re.Pattern[str]] = {
+    Protocol.REGIE: re.compile(r"[A-Za-z0-9]{6,30}"),
+    Protocol.INDIGO: re.compile(r"[0-9]{18}"),
+    Protocol.ROLMRE: re.compile(r"[A-Za-z0-9]{21}"),
+    Protocol.PESV2: re.compile(r"[0-9]{18}"),
+}
+#: The loosest REFDET shape, used by the retour parser, which does not know the
+#: protocol: every protocol's REFDET fits 6 to 30 ASCII alphanumerics.
+ANY_REFDET_PATTERN = REFDET_PATTERNS[Protocol.REGIE]
+
+
+def is_valid_numcli(value: str) -> bool:
+    """Return True when NUMCLI is exactly 6 ASCII digits (annex 10, T1)."""
+    return _NUMCLI_RE.fullmatch(value) is not None
+
+
+def is_valid_exer(value: str) -> bool:
+    """Return True when EXER is 4 ASCII digits (annex 4, format SSAA)."""
+    return _EXER_RE.fullmatch(value) is not None
+
+
+def is_valid_refdet(protocol: Protocol | int, value: str) -> bool:
+    """Return True when REFDET has the format of the given protocol (annex 10, R1-R3)."""
+    return REFDET_PATTERNS[Protocol(protocol)].fullmatch(value) is not None
+
+
+def is_valid_montant_format(value: str) -> bool:
+    """Return True when MONTANT is 1 to 6 ASCII digits: cents, no comma (annex 10, M1)."""
+    return _MONTANT_RE.fullmatch(value) is not None
+
+
+def is_valid_objet(value: str) -> bool:
+    """Return True when OBJET only holds ``[A-Za-z0-9 ]`` and is under 100 characters (O1)."""
+    return len(value) < OBJET_MAX_EXCLUSIVE and _OBJET_CHARS_RE.fullmatch(value) is not None
+
+
+def is_valid_mel(value: str) -> bool:
+    """Return True when MEL is 6 to 80 characters and holds "@" and "." (annex 10, A2).
+
+    Only the spec's rule is applied: it is what TIPI checks, and a stricter e-mail
+    grammar here would refuse addresses TIPI accepts.
+    """
+    return MEL_MIN_LENGTH <= len(value) <= MEL_MAX_LENGTH and "@" in value and "." in value
+
+
+def is_valid_urlcl(value: str) -> bool:
+    """Return True when URLCL starts with ``http://`` (or ``https://``) and is under 250 chars.
+
+    The spec writes the format as "http://.....": https is accepted too because
+    annex 4 allows port 443 for the return. Something must follow the scheme.
+    """
+    match = _URLCL_PREFIX_RE.match(value)
+    return match is not None and len(value) > match.end() and len(value) < URLCL_MAX_EXCLUSIVE

@@ -1,0 +1,127 @@
+"""Public pages: the manual-entry form, the payment page with its pop-up, the return endpoint."""
+
+import logging
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from payments.forms import ManualPaymentForm
+from payments.models import TipiClient, Transaction
+from payments.selectors import clients_for_manual_payment, transaction_status
+from payments.services import PaymentRefused, manual_payment_start, notice_apply, notice_record, transaction_retry
+
+logger = logging.getLogger(__name__)
+
+SESSION_TOKENS = "tipi_tokens"
+ANOMALY_FIELDS = {"montant": "montant", "mel": "email"}
+RETURN_HEADERS = ("User-Agent", "Content-Length", "X-Forwarded-For", "X-Real-Ip", "Host", "Referer")
+MAX_RETURN_BODY = 64 * 1024
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "payments/home.html", {"clients": clients_for_manual_payment()})
+
+
+def manual_choose_client(request: HttpRequest) -> HttpResponse:
+    clients = list(clients_for_manual_payment())
+    if len(clients) == 1:
+        return redirect("payments:manual", numcli=clients[0].numcli)
+    return render(request, "payments/manual_choose.html", {"clients": clients})
+
+
+def manual_payment(request: HttpRequest, numcli: str) -> HttpResponse:
+    client = get_object_or_404(clients_for_manual_payment(), numcli=numcli)
+    form = ManualPaymentForm(request.POST or None, client=client)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            transaction = manual_payment_start(
+                client=client, refdet=data["refdet"], amount_cents=data["montant"], email=data["email"]
+            )
+        except PaymentRefused as refused:
+            for anomaly, message in refused.messages("M"):
+                field = ANOMALY_FIELDS.get(anomaly.field, form.reference_field if anomaly.field == "refdet" else None)
+                form.add_error(field, message)
+        else:
+            _remember(request, transaction)
+            return redirect("payments:transaction", token=transaction.token)
+    return render(request, "payments/manual_form.html", {"form": form, "client": client})
+
+
+def _remember(request: HttpRequest, transaction: Transaction) -> None:
+    # Anonymous payers see only the attempts started in their own session.
+    tokens = request.session.get(SESSION_TOKENS, [])[-19:]
+    request.session[SESSION_TOKENS] = tokens + [transaction.token]
+
+
+def _own_transaction(request: HttpRequest, token: str) -> Transaction:
+    if token not in request.session.get(SESSION_TOKENS, []):
+        raise Http404
+    return get_object_or_404(Transaction.objects.select_related("client", "debt"), token=token)
+
+
+@never_cache
+def transaction_page(request: HttpRequest, token: str) -> HttpResponse:
+    transaction = _own_transaction(request, token)
+    return render(
+        request,
+        "payments/transaction.html",
+        {"transaction": transaction, "status": transaction_status(transaction)},
+    )
+
+
+@never_cache
+@require_GET
+def transaction_status_json(request: HttpRequest, token: str) -> JsonResponse:
+    return JsonResponse(transaction_status(_own_transaction(request, token)))
+
+
+@require_POST
+def transaction_retry_view(request: HttpRequest, token: str) -> HttpResponse:
+    previous = _own_transaction(request, token)
+    if previous.saisie != Transaction.Saisie.MANUAL or previous.state not in (
+        Transaction.State.REFUSED,
+        Transaction.State.CANCELLED,
+        Transaction.State.PENDING,
+    ):
+        raise Http404
+    try:
+        transaction = transaction_retry(transaction=previous)
+    except PaymentRefused as refused:
+        return render(
+            request,
+            "payments/refused.html",
+            {"messages_list": [m for _, m in refused.messages("M")], "client": previous.client},
+            status=409,
+        )
+    _remember(request, transaction)
+    return redirect("payments:transaction", token=transaction.token)
+
+
+@csrf_exempt
+def tipi_return(request: HttpRequest) -> HttpResponse:
+    """URLCL: TIPI's server-to-server POST. Answers 200 for every POST, never a 500.
+
+    The raw notice is stored first, committed on its own; parsing and applying come after, so
+    a malformed or forged notice is kept too, with its outcome.
+    """
+    if request.method != "POST":
+        return HttpResponse("Méthode non autorisée", status=405, headers={"Allow": "POST"})
+    try:
+        notice = notice_record(
+            body=request.read(MAX_RETURN_BODY),
+            content_type=request.content_type or "",
+            headers={name: request.headers[name] for name in RETURN_HEADERS if name in request.headers},
+            remote_addr=request.META.get("REMOTE_ADDR"),
+        )
+    except Exception:  # noqa: BLE001 - answer TIPI whatever happens; the log keeps the trace
+        logger.exception("return notice could not be stored")
+        return HttpResponse("OK", content_type="text/plain")
+    try:
+        notice_apply(notice_id=notice.pk)
+    except Exception:  # noqa: BLE001 - the notice is stored (outcome 'received') and can be replayed
+        logger.exception("return notice %s could not be applied", notice.pk)
+    return HttpResponse("OK", content_type="text/plain")

@@ -1,0 +1,37 @@
+"""Shared fixtures: factories registered, the database vendor, a return POST helper."""
+
+import pytest
+from django.db import connection
+
+
+def pytest_collection_modifyitems(config, items):
+    # A PostgreSQL-only test must never pass silently on SQLite: the SQLite run deselects
+    # them with -m "not postgres"; running one on SQLite anyway is an error, not a skip.
+    for item in items:
+        if item.get_closest_marker("postgres"):
+            item.fixturenames.append("require_postgres")
+
+
+@pytest.fixture
+def require_postgres():
+    if connection.vendor != "postgresql":
+        pytest.fail("this test needs PostgreSQL: run it with DATABASE_URL=postgres://…")
+
+
+def retour_body(transaction, **overrides) -> str:
+    """The form-encoded body TIPI would POST back for this transaction."""
+    from urllib.parse import urlencode
+
+    fields = {
+        "NUMCLI": transaction.params["numcli"],
+        "REFDET": transaction.params["refdet"],
+        "OBJET": transaction.params["objet"],
+        "MONTANT": transaction.params["montant"],
+        "MEL": transaction.params["mel"],
+        "SAISIE": transaction.params["saisie"],
+        "RESULTRANS": "P",
+        "NUMAUTO": "123456",
+        "DATTRANS": "22112026",
+    }
+    fields.update({k.upper(): v for k, v in overrides.items()})
+    return urlencode({k: v for k, v in fields.items() if v is not None})
