@@ -4,7 +4,7 @@ import datetime
 
 from django.db import transaction as db_transaction
 
-from debts.models import Debt
+from debts.models import Debt, DebtEvent
 from payments.tipi import Anomaly
 
 
@@ -43,3 +43,47 @@ def debt_payment_received(*, debt: Debt) -> list[str]:
             debt.save(update_fields=["state", "updated_at"])
             return []
         return [f"debt_was_{debt.state}"]
+
+
+class DebtActionRefused(Exception):
+    """The action does not apply to the debt in its current state (French message)."""
+
+
+_ACTIONS = {
+    DebtEvent.Action.CANCEL: (
+        (Debt.State.OPEN, Debt.State.IN_PROGRESS),
+        Debt.State.CANCELLED,
+        "Seule une dette à payer ou en cours de validation peut être annulée.",
+    ),
+    DebtEvent.Action.MARK_PAID: (
+        (Debt.State.OPEN, Debt.State.IN_PROGRESS),
+        Debt.State.PAID,
+        "Seule une dette à payer ou en cours de validation peut être marquée payée.",
+    ),
+}
+
+
+def _debt_staff_action(*, debt: Debt, action: str, user, reason: str) -> Debt:
+    allowed, target, refusal = _ACTIONS[action]
+    if not reason.strip():
+        raise DebtActionRefused("Indiquez le motif : il est conservé dans l'historique de la dette.")
+    with db_transaction.atomic():
+        debt = Debt.objects.select_for_update().get(pk=debt.pk)
+        if debt.state not in allowed:
+            raise DebtActionRefused(refusal)
+        DebtEvent.objects.create(
+            debt=debt, action=action, state_before=debt.state, state_after=target, reason=reason.strip(), user=user
+        )
+        debt.state = target
+        debt.save(update_fields=["state", "updated_at"])
+    return debt
+
+
+def debt_cancel(*, debt: Debt, user, reason: str) -> Debt:
+    """Staff cancel a debt (cancelled title, error): it is no longer payable. Audited."""
+    return _debt_staff_action(debt=debt, action=DebtEvent.Action.CANCEL, user=user, reason=reason)
+
+
+def debt_mark_paid(*, debt: Debt, user, reason: str) -> Debt:
+    """Staff confirm the payment (Hélios, a return file, another means of payment). Audited."""
+    return _debt_staff_action(debt=debt, action=DebtEvent.Action.MARK_PAID, user=user, reason=reason)

@@ -34,6 +34,8 @@ TIPI_BASE_URL = env.str("TIPI_BASE_URL", default=PORTAL_PUBLIC_URL if TIPI_SANDB
 TIPI_RETURN_ALLOWED_IPS = env.list("TIPI_RETURN_ALLOWED_IPS", default=[])
 # A pending transaction with no answer after this long is shown to staff as "sans réponse".
 TIPI_NO_ANSWER_AFTER_MINUTES = env.int("TIPI_NO_ANSWER_AFTER_MINUTES", default=60)
+# Where uploaded debt files wait for the import worker (shared by web and worker machines).
+IMPORTS_DIR = env.path("IMPORTS_DIR", default=BASE_DIR / "var" / "imports")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -44,6 +46,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django_tasks",
+    "django_tasks_db",
     "payments",
     "debts",
 ]
@@ -89,6 +93,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Background work (large imports) goes through a database-backed queue: any number of
+# `manage.py db_worker` processes, on any machine, drain it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,0 +1,185 @@
+"""Reading fixed-width record files (INDIGO, ROLMRE) line by line in bounded memory.
+
+The encoding is decided first over the whole file (see ``encoding``: one streaming
+pass, then a seek back; a non-seekable source is spooled to a temporary file), so
+that an accent met at line 900 000 cannot contradict a guess made on the first
+kilobytes. Then lines are read as bytes and each is decoded on its own: every
+supported encoding is ASCII-compatible, so splitting on the byte 0x0A is exact, and
+positions are counted in characters after decoding (an "É" is two bytes in UTF-8
+but one position of the layout).
+
+Line ends may be LF or CRLF; empty (or blank) lines, a trailing one included, and a
+DOS end-of-file mark (Ctrl-Z) are skipped. A line that is not exactly the record
+length is reported and skipped; if none of the first lines has the right length,
+the file is not of the announced format and is refused as a whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO
+
+from .base import ImportFileError, LineError
+from .encoding import check_codec, detect_encoding, encoding_label, rewindable
+
+__all__ = ["Field", "Layout", "read_records"]
+
+# A physical line longer than this is read in pieces and reported once, so that a
+# file without line breaks cannot make us hold it whole in memory.
+MAX_LINE_BYTES = 64 * 1024
+# If none of the first non-blank lines has the record length, the file is refused.
+PROBE_LINES = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    """One zone of a layout, with the annex's 1-based inclusive positions and
+    its format: "9" digits, "X" alphanumeric, "A" alphabetic."""
+
+    name: str
+    start: int
+    end: int
+    kind: str = "X"
+
+    @property
+    def width(self) -> int:
+        """Number of characters of the zone."""
+        return self.end - self.start + 1
+
+
+class Layout:
+    """A record layout: the zones of annex 5 and the record length."""
+
+    def __init__(self, name: str, length: int, fields: list[Field]) -> None:
+        self.name = name
+        self.length = length
+        self.fields = {f.name: f for f in fields}
+        self._slices = {f.name: slice(f.start - 1, f.end) for f in fields}
+        position = 0
+        for f in fields:  # the annex lists the zones in order, without overlap
+            if f.start <= position or f.end > length:
+                raise ValueError(f"{name}: zone {f.name} overlaps or exceeds the record")
+            position = f.end
+        # For build(): the blank record as a list of zone-sized parts (positions not
+        # covered by a zone are blank parts of their own), and where each zone sits.
+        self._blank: list[str] = []
+        self._part: dict[str, tuple[int, int, bool]] = {}
+        position = 1
+        for f in fields:
+            if f.start > position:
+                self._blank.append(" " * (f.start - position))
+            self._part[f.name] = (len(self._blank), f.width, f.kind == "9")
+            self._blank.append(" " * f.width)
+            position = f.end + 1
+        self._blank.append(" " * (length - position + 1))
+
+    def read(self, line: str, *names: str) -> list[str]:
+        """The raw (unstripped) text of the named zones of a record."""
+        return [line[self._slices[n]] for n in names]
+
+    def build(self, values: dict[str, str]) -> str:
+        """Build one record: each value left-aligned and space-padded in its zone
+        (numeric zones given as digits are zero-padded on the left); too long
+        values are cut; zones not given are blank."""
+        parts = self._blank.copy()
+        for name, value in values.items():
+            index, width, numeric = self._part[name]
+            if numeric and value.isdigit():
+                value = value.zfill(width)
+            parts[index] = value[:width].ljust(width)
+        return "".join(parts)
+
+
+def _physical_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
+    """Yield (line number, bytes without the line end, bytes left out) for each line.
+
+    An over-long line yields its first MAX_LINE_BYTES bytes and how many more it had.
+    """
+    line_no = 0
+    while True:
+        data = stream.readline(MAX_LINE_BYTES)
+        if not data:
+            return
+        line_no += 1
+        left_out = 0
+        if data.endswith(b"\n"):
+            data = data[:-2] if data.endswith(b"\r\n") else data[:-1]
+        elif len(data) == MAX_LINE_BYTES:
+            while more := stream.readline(MAX_LINE_BYTES):
+                if more.endswith(b"\n"):
+                    left_out += len(more.rstrip(b"\r\n"))
+                    break
+                left_out += len(more)
+        yield line_no, data, left_out
+
+
+def read_records(
+    source: BinaryIO, layout: Layout, *, encoding: str | None = None
+) -> Iterator[tuple[int, str] | LineError]:
+    """Yield ``(line number, record text)`` for each line of the right length and a
+    ``LineError`` for each line that cannot be a record. See the module docstring."""
+    stream = rewindable(source)
+    try:
+        yield from _records(stream, layout, encoding)
+    finally:
+        if stream is not source:
+            stream.close()  # our spooled copy of a non-seekable source
+
+
+def _records(stream: BinaryIO, layout: Layout, encoding: str | None) -> Iterator[tuple[int, str] | LineError]:
+    """The body of ``read_records`` over a seekable stream."""
+    codec = check_codec(encoding) if encoding is not None else detect_encoding(stream)
+    if codec == "utf-8-sig":
+        codec = "utf-8"  # the BOM is dropped from the first line below
+    probing: list[LineError] | None = []
+    seen_lengths: list[int] = []
+    for line_no, data, left_out in _physical_lines(stream):
+        if line_no == 1 and data.startswith(b"\xef\xbb\xbf"):
+            data = data[3:]
+        try:
+            # An over-long line may be cut inside a character: it is only measured.
+            text = data.decode(codec, errors="replace" if left_out else "strict")
+        except UnicodeDecodeError as exc:
+            # Only possible with a forced encoding: a detected one was checked whole.
+            bad = data[exc.start : exc.start + 1].hex().upper()
+            yield LineError(
+                line_no, "encodage", f"0x{bad}",
+                f"Caractère illisible dans l'encodage imposé ({encoding_label(codec)}) : octet 0x{bad}",
+            )
+            continue
+        if not left_out and not text.strip(" \t\r\x1a"):
+            continue
+        length = len(text) + left_out
+        if length != layout.length:
+            error = LineError(
+                line_no, "enregistrement", str(length),
+                f"Longueur d'enregistrement incorrecte : {length} caractères au lieu de {layout.length}",
+            )
+            if probing is not None:
+                probing.append(error)
+                seen_lengths.append(length)
+                if len(probing) >= PROBE_LINES:
+                    _refuse(layout, seen_lengths)
+            else:
+                yield error
+            continue
+        if probing is not None:
+            # The file has records of the announced length: report the lines held back.
+            yield from probing
+            probing = None
+        yield line_no, text
+    if probing is not None:
+        if not probing:
+            raise ImportFileError(f"Le fichier est vide : aucun enregistrement {layout.name}.")
+        _refuse(layout, seen_lengths)
+
+
+def _refuse(layout: Layout, lengths: list[int]) -> None:
+    """Refuse a file none of whose first lines has the record length of the format."""
+    shown = sorted(set(lengths))[:3]
+    read = ", ".join(str(n) for n in shown)
+    raise ImportFileError(
+        f"Ce fichier n'est pas au format {layout.name} : ses lignes ne font pas {layout.length} caractères "
+        f"(longueurs lues : {read}). Vérifiez le format choisi ou l'encodage du fichier."
+    )

@@ -1,0 +1,312 @@
+"""Importing debt files (INDIGO, ROLMRE, PES V2): batches, staging, report.
+
+The file is parsed as a stream and staged in the database in chunks (COPY on PostgreSQL);
+the database then finds duplicates and conflicts set-wise, and the debts are inserted in
+one statement. So a million records never sit in memory, progress is visible to other
+connections while it runs, and "complete" mode is all-or-nothing.
+"""
+
+import datetime
+import hashlib
+import logging
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django.db import transaction as db_transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from debts.importers import DebtRecord, ImportFileError, LineError, parse
+from debts.models import Debt, DebtorReference, ImportBatch, ImportIssue, StagedDebt, new_access_code
+from payments.models import TipiClient
+from payments.tipi import compose_refdet
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 5_000
+PROTOCOL_FORMAT = {"indigo": "indigo", "rolmre": "rolmre", "pesv2": "pesv2"}  # one client, one protocol
+
+
+class ImportRefused(Exception):
+    """The import cannot even be queued (same file already imported, wrong format…)."""
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+            size += len(block)
+    return digest.hexdigest(), size
+
+
+def import_batch_create(
+    *,
+    client: TipiClient,
+    fmt: str,
+    path: Path,
+    filename: str,
+    mode: str = ImportBatch.Mode.COMPLETE,
+    dry_run: bool = False,
+    encoding: str = "",
+    user=None,
+) -> ImportBatch:
+    """Register a file to import: hash it, refuse a file already imported, keep a copy."""
+    if fmt != PROTOCOL_FORMAT[client.protocol]:
+        raise ImportRefused(
+            f"Le client {client.numcli} utilise le protocole {client.get_protocol_display()} : "
+            f"un fichier {ImportBatch.Format(fmt).label} ne peut pas lui être destiné."
+        )
+    sha, size = _sha256(path)
+    already = ImportBatch.objects.filter(client=client, file_sha256=sha, dry_run=False).exclude(
+        state__in=[ImportBatch.State.REJECTED, ImportBatch.State.FAILED]
+    )
+    if not dry_run and (previous := already.first()):
+        raise ImportRefused(
+            f"Ce fichier a déjà été importé le {timezone.localtime(previous.created_at):%d/%m/%Y à %H:%M} "
+            f"(« {previous.filename} ») : il n'est pas importé une seconde fois."
+        )
+    stored = Path(settings.IMPORTS_DIR) / f"{sha}-{timezone.now():%Y%m%d%H%M%S%f}"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, stored)
+    return ImportBatch.objects.create(
+        client=client, fmt=fmt, mode=mode, dry_run=dry_run, filename=filename[:255], file_path=str(stored),
+        file_sha256=sha, file_size=size, encoding=encoding, created_by=user,
+    )  # fmt: skip
+
+
+def _progress(batch: ImportBatch, **fields) -> None:
+    for name, value in fields.items():
+        setattr(batch, name, value)
+    batch.save(update_fields=list(fields))
+
+
+def debts_import(*, batch: ImportBatch, today: datetime.date | None = None) -> ImportBatch:
+    """Run an import batch to its end: parse and stage, check, insert (unless refused).
+
+    complete mode: any bad line, duplicate or conflict → nothing imported (state rejected).
+    partial mode: good lines imported, the others reported. dry run: the report, no write.
+    """
+    today = today or timezone.localdate()
+    if batch.state != ImportBatch.State.QUEUED:
+        return batch
+    _progress(batch, state=ImportBatch.State.RUNNING, started_at=timezone.now(), phase="Lecture du fichier")
+    try:
+        with open(batch.file_path, "rb") as handle:
+            _stage(batch, handle, today)
+        _progress(batch, phase="Contrôle des doublons")
+        _mark_duplicates_and_conflicts(batch)
+        batch.rejected = batch.issues.count()
+        refuse = batch.mode == ImportBatch.Mode.COMPLETE and batch.rejected > 0
+        if batch.dry_run or refuse:
+            batch.imported = 0
+            final = ImportBatch.State.REJECTED if refuse else ImportBatch.State.DONE
+        else:
+            _progress(batch, phase="Enregistrement des dettes")
+            batch.imported = _insert_debts(batch)
+            final = ImportBatch.State.DONE
+        batch.identical = batch.staged.filter(status=StagedDebt.Status.IDENTICAL).count()
+        batch.staged.all().delete()
+        _progress(
+            batch, state=final, phase="", finished_at=timezone.now(),
+            imported=batch.imported, identical=batch.identical, rejected=batch.rejected,
+        )  # fmt: skip
+    except ImportFileError as exc:
+        batch.staged.all().delete()
+        _progress(batch, state=ImportBatch.State.FAILED, phase="", fatal_error=exc.message, finished_at=timezone.now())
+    except Exception:
+        logger.exception("import batch %s failed", batch.pk)
+        batch.staged.all().delete()
+        _progress(
+            batch, state=ImportBatch.State.FAILED, phase="", finished_at=timezone.now(),
+            fatal_error="Erreur inattendue pendant l'import : l'équipe informatique a été prévenue.",
+        )  # fmt: skip
+    return batch
+
+
+# --- Parse and stage -----------------------------------------------------------------
+
+
+def _stage(batch: ImportBatch, handle, today: datetime.date) -> None:
+    client = batch.client
+    protocol = client.tipi_protocol
+    online_from = today + datetime.timedelta(days=1)
+    rows: list[StagedDebt] = []
+    issues: list[ImportIssue] = []
+    records = 0
+    for item in parse(batch.fmt, handle, encoding=batch.encoding or None):
+        if isinstance(item, LineError):
+            issues.append(_issue(batch, item))
+            continue
+        records += 1
+        try:
+            refdet = compose_refdet(protocol, **item.ref_parts)
+        except ValueError as exc:
+            issues.append(
+                ImportIssue(batch=batch, line_no=item.line_no, piece_id=item.piece_id or "", field="REFDET",
+                            value=str(item.ref_parts)[:200], message=f"Référence de la dette impossible à composer : {exc}")
+            )  # fmt: skip
+            continue
+        rows.append(_staged(batch, item, refdet, online_from, client.online_delay_days))
+        if len(rows) >= CHUNK:
+            _flush(batch, rows, issues, records, handle)
+    _flush(batch, rows, issues, records, handle)
+
+
+def _issue(batch: ImportBatch, error: LineError) -> ImportIssue:
+    return ImportIssue(
+        batch=batch, line_no=error.line_no, piece_id=error.piece_id or "", field=error.field[:40],
+        value=error.value[:200], message=error.message[:300],
+    )  # fmt: skip
+
+
+def _staged(batch, item: DebtRecord, refdet: str, default_from: datetime.date, delay: int) -> StagedDebt:
+    # Online the day after it was taken in charge (the import day when the file does not say).
+    start = item.taken_in_charge_on + datetime.timedelta(days=1) if item.taken_in_charge_on else default_from
+    return StagedDebt(
+        batch=batch, line_no=item.line_no, refdet=refdet, ref_parts=item.ref_parts, amount_cents=item.amount_cents,
+        debtor_ref=item.debtor_ref[:30], debtor_name=item.debtor_name[:200], debtor_address=item.debtor_address,
+        label=item.label[:200], issued_on=item.issued_on, online_from=start,
+        online_until=start + datetime.timedelta(days=delay), raw_record=item.raw,
+    )  # fmt: skip
+
+
+def _flush(batch: ImportBatch, rows: list[StagedDebt], issues: list[ImportIssue], records: int, handle) -> None:
+    if rows:
+        _copy_staged(rows)
+        rows.clear()
+    if issues:
+        ImportIssue.objects.bulk_create(issues, batch_size=1000)
+        issues.clear()
+    position = handle.tell() if not handle.closed else batch.file_size
+    _progress(batch, records_read=records, bytes_read=min(position, batch.file_size))
+
+
+_STAGED_COLUMNS = [
+    "batch_id", "line_no", "status", "refdet", "ref_parts", "amount_cents", "debtor_ref", "debtor_name",
+    "debtor_address", "label", "issued_on", "online_from", "online_until", "raw_record",
+]  # fmt: skip
+
+
+def _copy_staged(rows: list[StagedDebt]) -> None:
+    """PostgreSQL: COPY (the fastest way in); elsewhere: bulk_create."""
+    if connection.vendor != "postgresql":
+        StagedDebt.objects.bulk_create(rows, batch_size=500)
+        return
+    from psycopg.types.json import Jsonb
+
+    table = StagedDebt._meta.db_table
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {table} ({', '.join(_STAGED_COLUMNS)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(
+                    (row.batch_id, row.line_no, row.status, row.refdet, Jsonb(row.ref_parts), row.amount_cents,
+                     row.debtor_ref, row.debtor_name, row.debtor_address, row.label, row.issued_on,
+                     row.online_from, row.online_until, row.raw_record)
+                )  # fmt: skip
+
+
+# --- Checks, set-wise ----------------------------------------------------------------
+
+
+def _mark_duplicates_and_conflicts(batch: ImportBatch) -> None:
+    staged = StagedDebt.objects.filter(batch=batch)
+    ok = staged.filter(status=StagedDebt.Status.OK)
+    # The same REFDET earlier in the file: an identical line is skipped and counted; a
+    # different one is reported (the first line wins).
+    earlier = staged.filter(refdet=OuterRef("refdet"), line_no__lt=OuterRef("line_no"))
+    earlier_same = earlier.filter(amount_cents=OuterRef("amount_cents"), debtor_ref=OuterRef("debtor_ref"))
+    ok.filter(Exists(earlier_same)).update(status=StagedDebt.Status.IDENTICAL)
+    ok.filter(Exists(earlier)).update(status=StagedDebt.Status.DUPLICATE)
+    # Already held: identical → skipped and counted; different → reported, never overwritten.
+    held = Debt.objects.filter(client_id=batch.client_id, refdet=OuterRef("refdet"))
+    same = held.filter(amount_cents=OuterRef("amount_cents"), debtor_ref=OuterRef("debtor_ref"))
+    ok.filter(Exists(same)).update(status=StagedDebt.Status.IDENTICAL)
+    ok.filter(Exists(held)).update(status=StagedDebt.Status.CONFLICT)
+    messages = {
+        StagedDebt.Status.DUPLICATE: (ImportIssue.Kind.DUPLICATE, "Cette référence figure déjà plus haut dans le fichier : ligne ignorée."),
+        StagedDebt.Status.CONFLICT: (ImportIssue.Kind.CONFLICT, "Cette référence est déjà détenue avec d'autres valeurs : elle n'est jamais écrasée."),
+    }  # fmt: skip
+    for status, (kind, message) in messages.items():
+        found = staged.filter(status=status).values_list("line_no", "refdet").iterator(chunk_size=CHUNK)
+        _bulk_issues(
+            ImportIssue(batch=batch, kind=kind, line_no=line_no, field="REFDET", value=refdet, message=message)
+            for line_no, refdet in found
+        )
+
+
+def _bulk_issues(issues: Iterable[ImportIssue]) -> None:
+    buffer = []
+    for issue in issues:
+        buffer.append(issue)
+        if len(buffer) >= CHUNK:
+            ImportIssue.objects.bulk_create(buffer)
+            buffer.clear()
+    ImportIssue.objects.bulk_create(buffer)
+
+
+# --- Insert ------------------------------------------------------------------------
+
+
+def _insert_debts(batch: ImportBatch) -> int:
+    """New debtor references (each with its random access code), then the debts, at once."""
+    with db_transaction.atomic():
+        _create_debtor_references(batch)
+        debt, staged, debtor = Debt._meta.db_table, StagedDebt._meta.db_table, DebtorReference._meta.db_table
+        now = timezone.now()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO {debt} (client_id, refdet, ref_parts, amount_cents, debtor_ref, debtor_id, debtor_name,
+                    debtor_address, label, issued_on, online_from, online_until, state, batch_id, raw_record,
+                    created_at, updated_at)
+                SELECT %s, s.refdet, s.ref_parts, s.amount_cents, s.debtor_ref, d.id, s.debtor_name,
+                    s.debtor_address, s.label, s.issued_on, s.online_from, s.online_until, %s, s.batch_id,
+                    s.raw_record, %s, %s
+                FROM {staged} s LEFT JOIN {debtor} d ON d.client_id = %s AND d.reference = s.debtor_ref
+                WHERE s.batch_id = %s AND s.status = %s
+                """,
+                [batch.client_id, Debt.State.OPEN, now, now, batch.client_id, batch.pk, StagedDebt.Status.OK],
+            )  # noqa: S608 - table names come from the models, values are parameters
+            return cursor.rowcount
+
+
+def _create_debtor_references(batch: ImportBatch) -> None:
+    known = DebtorReference.objects.filter(client_id=batch.client_id, reference=OuterRef("debtor_ref"))
+    new_refs = (
+        StagedDebt.objects.filter(batch=batch, status=StagedDebt.Status.OK)
+        .exclude(debtor_ref="")
+        .exclude(Exists(known))
+        .values_list("debtor_ref", flat=True)
+        .distinct()
+        .iterator(chunk_size=CHUNK)
+    )
+    buffer: list[DebtorReference] = []
+    for reference in new_refs:
+        buffer.append(DebtorReference(client_id=batch.client_id, reference=reference, access_code=new_access_code()))
+        if len(buffer) >= CHUNK:
+            DebtorReference.objects.bulk_create(buffer, ignore_conflicts=True)
+            buffer.clear()
+    DebtorReference.objects.bulk_create(buffer, ignore_conflicts=True)
+
+
+def import_file_discard(*, batch: ImportBatch) -> None:
+    """Forget the received copy once the import is over (the debts keep their raw records)."""
+    if batch.file_path and os.path.exists(batch.file_path):
+        os.remove(batch.file_path)
+
+
+def import_batch_confirm(*, dry_run_batch: ImportBatch, user=None) -> ImportBatch:
+    """After a dry run, the real import of the same file, same mode."""
+    if not dry_run_batch.dry_run or dry_run_batch.state != ImportBatch.State.DONE:
+        raise ImportRefused("Seul un essai à blanc terminé peut être confirmé.")
+    return import_batch_create(
+        client=dry_run_batch.client, fmt=dry_run_batch.fmt, path=Path(dry_run_batch.file_path),
+        filename=dry_run_batch.filename, mode=dry_run_batch.mode, dry_run=False,
+        encoding=dry_run_batch.encoding, user=user,
+    )  # fmt: skip
