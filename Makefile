@@ -26,6 +26,9 @@ run: $(VENV)/.runtime
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
 	$(DEV_ENV) $(BIN)/python manage.py demo_data
 	@echo "Portail : http://$(HOST):$(PORT)/   (Ctrl-C pour arrêter)"
+	@# The task worker (large imports) runs beside the site and stops with it.
+	@$(DEV_ENV) $(BIN)/python manage.py db_worker --interval 1 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## test: the whole suite on SQLite, then on PostgreSQL when it answers (required when REQUIRE_POSTGRES=1)

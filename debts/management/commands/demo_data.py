@@ -1,13 +1,17 @@
 """Demo data for `make run`: TIPI clients, debts in every state, logins. Idempotent."""
 
 import datetime
+import tempfile
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from debts.models import Debt
+from debts.importers.samples import write_sample
+from debts.imports import ImportRefused, debts_import, import_batch_create, import_file_discard
+from debts.models import Debt, ImportBatch
 from payments.models import TipiClient
 from payments.tipi import compose_refdet
 
@@ -61,12 +65,30 @@ class Command(BaseCommand):
                     "online_until": online_from + datetime.timedelta(days=client.online_delay_days),
                 },
             )
+        self._import_samples(clients)
         user_model = get_user_model()
         admin = user_model.objects.filter(username=DEMO_ADMIN[0]).first() or user_model.objects.create_superuser(
             DEMO_ADMIN[0], "admin@example.org", DEMO_ADMIN[1]
         )
         self.stdout.write(self.style.SUCCESS("Données de démonstration chargées."))
+        for batch in ImportBatch.objects.filter(filename__startswith="demo-"):
+            self.stdout.write(f"  Import {batch.filename} : {batch.imported} dettes, {batch.rejected} anomalies signalées")
         self.stdout.write(f"  Administration : /gestion/admin/  identifiant « {admin.username} », mot de passe « {DEMO_ADMIN[1]} »")
         self.stdout.write(f"  À payer (Restauration scolaire) : année {year}, titre 123, ordre 000001, montant 38,08")
         self.stdout.write(f"  À payer (Régie des eaux) : année {year}, facture 8698509103613, montant 38,08")
         self.stdout.write("  Carte de test : 1111 2222 3333 4444, date future (ex. 12/30), cryptogramme 123")
+
+    def _import_samples(self, clients: dict[str, TipiClient]) -> None:
+        """Generated files, imported as staff would import them (once: same file, same hash)."""
+        for fmt, count in (("indigo", 120), ("rolmre", 120)):
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / f"demo-{fmt}.txt"
+                with path.open("wb") as out:
+                    write_sample(fmt, out, count, seed=2026, bad_share=0.03)
+                try:
+                    batch = import_batch_create(
+                        client=clients[fmt], fmt=fmt, path=path, filename=path.name, mode=ImportBatch.Mode.PARTIAL
+                    )
+                except ImportRefused:
+                    continue  # already imported on an earlier run
+                import_file_discard(batch=debts_import(batch=batch))
