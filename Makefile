@@ -24,6 +24,7 @@ $(VENV)/.test: requirements.txt requirements-test.txt | $(BIN)/python
 ## run: the site on SQLite with the TIPI sandbox and demo data, at http://$(HOST):$(PORT)
 run: $(VENV)/.runtime
 	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+	$(DEV_ENV) $(BIN)/python manage.py createcachetable
 	$(DEV_ENV) $(BIN)/python manage.py demo_data
 	@echo "Portail : http://$(HOST):$(PORT)/   (Ctrl-C pour arrêter)"
 	@# The task worker (large imports) runs beside the site and stops with it.

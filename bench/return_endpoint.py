@@ -83,6 +83,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=50, help="concurrent connections (default 50)")
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class (default gthread)")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (default 4)")
     parser.add_argument("--bodies", type=int, default=24_000, help="distinct bodies prepared (default 24000)")
     parser.add_argument("--seed", type=int, default=20261122)
@@ -296,8 +297,9 @@ def gunicorn_command(port: int, args: argparse.Namespace) -> list[str]:
         "--chdir", str(ROOT),
         "--bind", f"127.0.0.1:{port}",
         "--workers", str(args.workers),
-        "--worker-class", "gthread",
+        "--worker-class", args.worker_class,
         "--threads", str(args.threads),
+        "--no-control-socket",  # gunicorn ≥ 24 would otherwise create ~/.gunicorn/gunicorn.ctl
     ]
 
 
@@ -329,6 +331,33 @@ def stop_gunicorn(process: subprocess.Popen | None) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)  # its own session: the master and its workers only
         process.wait()
+
+
+def process_cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes (Linux /proc), 0 for the ones gone."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def gunicorn_pids(master: subprocess.Popen) -> list[int]:
+    try:
+        children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
+    except OSError:
+        children = []
+    return [master.pid, *map(int, children)]
+
+
+def machine_busy() -> tuple[float, float]:
+    """(busy, total) CPU ticks of the whole machine since boot (Linux /proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return sum(values) - idle, sum(values)
 
 
 def tail(path: Path, lines: int = 20) -> str:
@@ -420,18 +449,23 @@ def report(results: dict[str, dict], stored: dict[str, int], checks: dict, expec
     print()
     print(f"Return endpoint benchmark — {meta['cores']} cores, PostgreSQL {meta['pg_version']} "
           f"(fsync={meta['fsync']}, synchronous_commit={meta['synchronous_commit']})")
-    print(f"gunicorn: {args.workers} workers × gthread {args.threads} threads; wrk: {args.clients} connections, "
+    print(f"Machine busy before the run: {meta['idle_load']:.0%} of both cores"
+          + (" — other processes were running: the figures are not reliable" if meta["idle_load"] > 0.15 else ""))
+    print(f"gunicorn: {args.workers} workers × {args.worker_class} {args.threads} threads; wrk: {args.clients} connections, "
           f"{args.wrk_threads} threads, {args.duration} s per target; {meta['bodies']} bodies prepared")
     print()
-    header = f"{'target':<24}{'req/s':>9}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}{'max ms':>9}{'sent':>9}{'stored':>9}{'errors':>8}"
+    header = (f"{'target':<20}{'req/s':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}{'max ms':>8}{'sent':>8}"
+              f"{'stored':>8}{'errors':>7}{'app CPU':>9}{'machine':>9}")
     print(header)
     print("-" * len(header))
     labels = {"empty": "empty view", "insert": "one-INSERT view", "endpoint": "return endpoint"}
     for name, result in results.items():
         errors = sum(result["errors"].values())
-        print(f"{labels[name]:<24}{result['rps']:>9.0f}{result['p50_us'] / 1000:>9.1f}{result['p90_us'] / 1000:>9.1f}"
-              f"{result['p99_us'] / 1000:>9.1f}{result['max_us'] / 1000:>9.1f}{result['sent']:>9}"
-              f"{stored.get(name, '–')!s:>9}{errors:>8}")
+        print(f"{labels[name]:<20}{result['rps']:>8.0f}{result['p50_us'] / 1000:>8.1f}{result['p90_us'] / 1000:>8.1f}"
+              f"{result['p99_us'] / 1000:>8.1f}{result['max_us'] / 1000:>8.1f}{result['sent']:>8}"
+              f"{stored.get(name, '–')!s:>8}{errors:>7}{result['gunicorn_cpu_ms']:>7.2f}ms"
+              f"{result['machine_busy']:>8.0%}")
+    print("(app CPU: gunicorn's CPU time per request answered; machine: share of both cores busy, all processes)")
     ratio_insert = endpoint["rps"] / insert["rps"]
     ratio_empty = endpoint["rps"] / empty["rps"]
     print()
@@ -484,6 +518,10 @@ def main() -> int:
     db_created = False
     try:
         wrk = ensure_wrk()
+        busy_before = machine_busy()
+        time.sleep(1)
+        busy_after = machine_busy()
+        idle_load = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
         rng = random.Random(args.seed)
         print(f"Creating database {args.db_name}…", flush=True)
         recreate_database(args.postgres_url, args.db_name)
@@ -528,7 +566,13 @@ def main() -> int:
         for name, path in TARGETS:
             before = raw_rows() if name == "insert" else 0
             print(f"wrk → {path} for {args.duration} s…", flush=True)
+            pids = gunicorn_pids(gunicorn)
+            cpu_before, busy_before = process_cpu_seconds(pids), machine_busy()
             results[name] = run_wrk(wrk, port, path, args.duration, args, bodies_path, workdir, name)
+            busy_after = machine_busy()
+            results[name]["gunicorn_cpu_ms"] = (process_cpu_seconds(pids) - cpu_before) * 1000 / max(
+                results[name]["completed"], 1)
+            results[name]["machine_busy"] = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
             if name == "insert":
                 stored[name] = wait_until_stable(lambda: raw_rows() - before, results[name]["sent"])
             time.sleep(0.5)
@@ -540,7 +584,7 @@ def main() -> int:
         expected, _ = expected_outcomes(plan, results["endpoint"]["threads"], args.wrk_threads)
         checks = endpoint_checks()
         meta = {"cores": os.cpu_count(), "pg_version": pg_version, "fsync": fsync,
-                "synchronous_commit": synchronous_commit, "bodies": len(bodies)}
+                "synchronous_commit": synchronous_commit, "bodies": len(bodies), "idle_load": idle_load}
         report(results, stored, checks, expected, args, meta)
         print()
         print(f"wrk command (per target): {results['endpoint']['command']}")

@@ -43,6 +43,43 @@ class DebtorReference(models.Model):
         return self.reference
 
 
+class ReferenceLink(models.Model):
+    """A user's account holds a debtor reference (family account: several per user, several users per reference)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reference_links", verbose_name="compte"
+    )
+    debtor = models.ForeignKey(DebtorReference, on_delete=models.CASCADE, related_name="links", verbose_name="débiteur")
+    linked_at = models.DateTimeField("rattachée le", auto_now_add=True)
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name="rattachée par (agent)",
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name = "rattachement de référence"
+        verbose_name_plural = "rattachements de références"
+        constraints = [models.UniqueConstraint(fields=["user", "debtor"], name="reference_link_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.debtor}"
+
+
+class LinkAttempt(models.Model):
+    """A citizen's try at linking a reference with its access code (failures are throttled)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, verbose_name="compte")
+    at = models.DateTimeField("le", auto_now_add=True, db_index=True)
+    succeeded = models.BooleanField("réussi")
+
+    class Meta:
+        verbose_name = "essai de rattachement"
+        verbose_name_plural = "essais de rattachement"
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.at:%d/%m/%Y %H:%M} {'ok' if self.succeeded else 'échec'}"
+
+
 class ImportBatch(models.Model):
     """One debt file imported (or tried, or dry-run), with its line-by-line report."""
 

@@ -1,7 +1,11 @@
 """Reads on debts."""
 
-from debts.models import Debt, ImportBatch
-from payments.models import TipiClient
+import datetime
+
+from django.db.models import Prefetch, Q
+
+from debts.models import Debt, DebtEvent, DebtorReference, ImportBatch, ImportIssue
+from payments.models import ReturnNotice, TipiClient, Transaction
 
 
 def debt_get_for_client(*, client: TipiClient, refdet: str) -> Debt | None:
@@ -27,3 +31,108 @@ def batch_report_lines(batch: ImportBatch) -> list[str]:
         where = f"ligne {issue.line_no}" + (f" (pièce {issue.piece_id})" if issue.piece_id else "")
         lines.append(f"  {where} – {issue.field} = « {issue.value} » : {issue.message}")
     return lines
+
+
+# --- Staff pages -------------------------------------------------------------------
+
+ONLINE_FILTERS = {
+    "online": "Payable en ligne aujourd'hui",
+    "expired": "Délai de paiement en ligne dépassé",
+    "not_yet": "Pas encore en ligne",
+}
+
+
+def import_batches_for_staff():
+    """Every import batch, newest first, with what the list shows (no query per row)."""
+    return ImportBatch.objects.select_related("client", "created_by").order_by("-created_at", "-pk")
+
+
+def import_batch_status(batch: ImportBatch) -> dict:
+    """What the batch page polls: read from the database, so it survives a reload."""
+    return {
+        "id": batch.pk,
+        "state": batch.state,
+        "state_label": batch.get_state_display(),
+        "phase": batch.phase,
+        "percent": batch.progress_percent,
+        "finished": batch.finished,
+        "counts": {
+            "records_read": batch.records_read,
+            "imported": batch.imported,
+            "identical": batch.identical,
+            "rejected": batch.rejected,
+        },
+    }
+
+
+def import_batch_issues(batch: ImportBatch):
+    return batch.issues.order_by("line_no", "pk")
+
+
+def import_batch_report_rows(batch: ImportBatch):
+    """The issues as rows (line, piece, kind, field, value, message), streamed in chunks."""
+    kinds = dict(ImportIssue.Kind.choices)
+    rows = import_batch_issues(batch).values_list("line_no", "piece_id", "kind", "field", "value", "message")
+    for line_no, piece_id, kind, field, value, message in rows.iterator(chunk_size=2000):
+        yield line_no, piece_id, kinds.get(kind, kind), field, value, message
+
+
+def import_batch_already_imported(batch: ImportBatch) -> ImportBatch | None:
+    """The real import that already holds this batch's file (same client), if any."""
+    return (
+        ImportBatch.objects.filter(client_id=batch.client_id, file_sha256=batch.file_sha256, dry_run=False)
+        .exclude(pk=batch.pk)
+        .exclude(state__in=[ImportBatch.State.REJECTED, ImportBatch.State.FAILED])
+        .order_by("created_at")
+        .first()
+    )
+
+
+def debts_for_staff(
+    *,
+    today: datetime.date,
+    client: TipiClient | None = None,
+    state: str = "",
+    online: str = "",
+    debtor_ref: str = "",
+    search: str = "",
+):
+    """The debts list of the staff pages, filtered; one query per page whatever its size."""
+    debts = Debt.objects.select_related("client").order_by("-online_from", "refdet", "pk")
+    if client is not None:
+        debts = debts.filter(client=client)
+    if state:
+        debts = debts.filter(state=state)
+    if online == "online":
+        debts = debts.filter(online_from__lte=today, online_until__gte=today)
+    elif online == "expired":
+        debts = debts.filter(online_until__lt=today)
+    elif online == "not_yet":
+        debts = debts.filter(online_from__gt=today)
+    if debtor_ref:
+        debts = debts.filter(debtor_ref=debtor_ref)
+    if search:
+        debts = debts.filter(Q(refdet__icontains=search) | Q(debtor_name__icontains=search))
+    return debts
+
+
+def debts_for_staff_detail():
+    """Debts with what the detail page shows: client, debtor, batch, transactions and their
+    return notices (without their raw bodies), audit events with their authors."""
+    notices = ReturnNotice.objects.defer("body").order_by("received_at", "pk")
+    transactions = Transaction.objects.order_by("-created_at", "-pk").prefetch_related(
+        Prefetch("notices", queryset=notices)
+    )
+    return Debt.objects.select_related("client", "debtor", "batch").prefetch_related(
+        Prefetch("transactions", queryset=transactions),
+        Prefetch("events", queryset=DebtEvent.objects.select_related("user").order_by("-at", "-pk")),
+    )
+
+
+def debt_debtor_reference(debt: Debt) -> DebtorReference | None:
+    """The debtor reference of a debt (linked, or found by client and reference)."""
+    if debt.debtor_id:
+        return debt.debtor
+    if not debt.debtor_ref:
+        return None
+    return DebtorReference.objects.filter(client_id=debt.client_id, reference=debt.debtor_ref).first()

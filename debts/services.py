@@ -1,10 +1,13 @@
 """Business rules on debts. Every change of a debt's state happens here, row locked."""
 
 import datetime
+import secrets
 
 from django.db import transaction as db_transaction
+from django.utils import timezone
 
-from debts.models import Debt, DebtEvent
+from debts.models import Debt, DebtEvent, DebtorReference, LinkAttempt, ReferenceLink
+from payments.models import TipiClient
 from payments.tipi import Anomaly
 
 
@@ -87,3 +90,49 @@ def debt_cancel(*, debt: Debt, user, reason: str) -> Debt:
 def debt_mark_paid(*, debt: Debt, user, reason: str) -> Debt:
     """Staff confirm the payment (Hélios, a return file, another means of payment). Audited."""
     return _debt_staff_action(debt=debt, action=DebtEvent.Action.MARK_PAID, user=user, reason=reason)
+
+
+# --- Citizen accounts and their debtor references ----------------------------------------
+
+LINK_FAILURES_ALLOWED = 5
+LINK_FAILURE_WINDOW = datetime.timedelta(minutes=15)
+
+
+class ReferenceLinkRefused(Exception):
+    """The reference could not be linked (French message for the citizen)."""
+
+
+def reference_link(*, user, client: TipiClient, reference: str, access_code: str) -> DebtorReference:
+    """A citizen links a debtor reference to their account with the code printed on the bill.
+
+    Failures are counted in the database (shared by every web process) and throttled.
+    """
+    since = timezone.now() - LINK_FAILURE_WINDOW
+    if LinkAttempt.objects.filter(user=user, succeeded=False, at__gte=since).count() >= LINK_FAILURES_ALLOWED:
+        raise ReferenceLinkRefused(
+            "Trop d'essais infructueux : pour votre sécurité, réessayez dans 15 minutes "
+            "ou contactez le service qui vous a envoyé la facture."
+        )
+    debtor = DebtorReference.objects.filter(client=client, reference=reference.strip()).first()
+    typed = "".join(access_code.split()).upper()
+    # Compare in constant time, and against a dummy when the reference is unknown.
+    expected = debtor.access_code if debtor else "-" * len(typed)
+    if debtor is None or not secrets.compare_digest(typed.encode(), expected.encode()):
+        LinkAttempt.objects.create(user=user, succeeded=False)
+        raise ReferenceLinkRefused(
+            "La référence ou le code d'accès est incorrect. Recopiez-les tels qu'ils figurent sur votre facture."
+        )
+    LinkAttempt.objects.create(user=user, succeeded=True)
+    ReferenceLink.objects.get_or_create(user=user, debtor=debtor)
+    return debtor
+
+
+def reference_link_by_staff(*, debtor: DebtorReference, user, staff) -> ReferenceLink:
+    """Staff link a reference to a citizen's account (at the counter, on the phone)."""
+    link, _ = ReferenceLink.objects.get_or_create(user=user, debtor=debtor, defaults={"linked_by": staff})
+    return link
+
+
+def reference_unlink(*, debtor: DebtorReference, user) -> None:
+    """Remove a reference from an account (by the citizen, or by staff)."""
+    ReferenceLink.objects.filter(user=user, debtor=debtor).delete()

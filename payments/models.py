@@ -2,6 +2,7 @@
 
 import secrets
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
@@ -94,6 +95,10 @@ class Transaction(models.Model):
         "debts.Debt", on_delete=models.PROTECT, null=True, blank=True, related_name="transactions", verbose_name="dette"
     )
     saisie = models.CharField("saisie", max_length=1, choices=Saisie.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        verbose_name="compte usager",
+    )  # fmt: skip
     refdet = models.CharField("référence de la dette", max_length=30)
     amount_cents = models.PositiveIntegerField("montant (centimes)")
     email = models.EmailField("adresse électronique", max_length=80)

@@ -54,6 +54,7 @@ def transaction_start(
     saisie: str,
     debt: Debt | None = None,
     params: Mapping[str, str] | None = None,
+    user=None,
     today: datetime.date | None = None,
 ) -> Transaction:
     """Create the Transaction and its URL aller, after every control the portal can run.
@@ -71,7 +72,7 @@ def transaction_start(
         if debt is not None:
             debt = Debt.objects.select_for_update().get(pk=debt.pk)
             anomalies += debt_payment_anomalies(debt=debt, amount_cents=amount_cents, today=today)
-        transaction = Transaction(client=client, debt=debt, saisie=saisie, email=email)
+        transaction = Transaction(client=client, debt=debt, saisie=saisie, email=email, user=user)
         url_params = dict(params) if params is not None else {
             "numcli": client.numcli,
             "refdet": refdet,
@@ -120,6 +121,14 @@ def manual_payment_start(*, client: TipiClient, refdet: str, amount_cents: int, 
     )
 
 
+def account_payment_start(*, user, debt: Debt, email: str) -> Transaction:
+    """SAISIE=A: a logged-in citizen pays one of their debts (the caller checked ownership)."""
+    return transaction_start(
+        client=debt.client, refdet=debt.refdet, amount_cents=debt.amount_cents, email=email, saisie="A",
+        debt=debt, user=user,
+    )  # fmt: skip
+
+
 def transaction_retry(*, transaction: Transaction) -> Transaction:
     """A new attempt with the same reference, amount and e-mail (after R, A or a closed pop-up)."""
     return transaction_start(
@@ -166,13 +175,15 @@ def _close(notice: ReturnNotice, outcome: str, detail: str = "", flags: list[str
 
 
 def _find_transaction(retour: UrlRetour) -> tuple[Transaction | None, list[str]]:
+    # The transaction row is locked; its debt comes in the same query (unlocked: the debt's
+    # own service locks it when it changes it), which saves a query on every applied `P`.
+    locked = Transaction.objects.select_related("debt").select_for_update(of=("self",))
     if retour.objet:
-        return Transaction.objects.select_for_update().filter(token=retour.objet).first(), []
+        return locked.filter(token=retour.objet).first(), []
     # A real return without OBJET (a hand-built URL, an old integration): fall back on the
     # latest pending attempt with the same echoed fields, and flag it for staff.
     candidate = (
-        Transaction.objects.select_for_update()
-        .filter(
+        locked.filter(
             client__numcli=retour.numcli,
             refdet=retour.refdet,
             amount_cents=retour.montant,
@@ -201,15 +212,24 @@ def _mismatches(transaction: Transaction, retour: UrlRetour) -> list[str]:
     return problems
 
 
-def notice_apply(*, notice_id: int) -> ReturnNotice:
+def notice_apply(*, notice_id: int | None = None, notice: ReturnNotice | None = None) -> ReturnNotice:
     """Parse a stored notice strictly and apply it to its transaction, once.
 
     One database transaction with the rows locked: a repeat is a no-op (`duplicate`), a
     contradiction (R after P, another NUMAUTO) is recorded and not applied (`conflict`), a
     late `P` is applied and flagged. Forged or broken notices change nothing.
+
+    Give `notice_id` for a stored notice (a replay), or `notice`, the instance notice_record
+    just returned (the endpoint): its row is locked and its outcome checked, but its body is
+    not read back.
     """
     with db_transaction.atomic():
-        notice = ReturnNotice.objects.select_for_update().get(pk=notice_id)
+        if notice is None:
+            notice = ReturnNotice.objects.select_for_update().get(pk=notice_id)
+        else:
+            locked = ReturnNotice.objects.select_for_update().filter(pk=notice.pk)
+            if locked.values_list("outcome", flat=True).get() != ReturnNotice.Outcome.RECEIVED:
+                return ReturnNotice.objects.get(pk=notice.pk)  # processed meanwhile (a replay)
         if notice.outcome != ReturnNotice.Outcome.RECEIVED:
             return notice  # already processed (a replay)
         if not _address_allowed(notice.remote_addr):

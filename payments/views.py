@@ -46,12 +46,12 @@ def manual_payment(request: HttpRequest, numcli: str) -> HttpResponse:
                 field = ANOMALY_FIELDS.get(anomaly.field, form.reference_field if anomaly.field == "refdet" else None)
                 form.add_error(field, message)
         else:
-            _remember(request, transaction)
+            remember_transaction(request, transaction)
             return redirect("payments:transaction", token=transaction.token)
     return render(request, "payments/manual_form.html", {"form": form, "client": client})
 
 
-def _remember(request: HttpRequest, transaction: Transaction) -> None:
+def remember_transaction(request: HttpRequest, transaction: Transaction) -> None:
     # Anonymous payers see only the attempts started in their own session.
     tokens = request.session.get(SESSION_TOKENS, [])[-19:]
     request.session[SESSION_TOKENS] = tokens + [transaction.token]
@@ -97,7 +97,7 @@ def transaction_retry_view(request: HttpRequest, token: str) -> HttpResponse:
             {"messages_list": [m for _, m in refused.messages("M")], "client": previous.client},
             status=409,
         )
-    _remember(request, transaction)
+    remember_transaction(request, transaction)
     return redirect("payments:transaction", token=transaction.token)
 
 
@@ -121,7 +121,7 @@ def tipi_return(request: HttpRequest) -> HttpResponse:
         logger.exception("return notice could not be stored")
         return HttpResponse("OK", content_type="text/plain")
     try:
-        notice_apply(notice_id=notice.pk)
+        notice_apply(notice=notice)
     except Exception:  # noqa: BLE001 - the notice is stored (outcome 'received') and can be replayed
         logger.exception("return notice %s could not be applied", notice.pk)
     return HttpResponse("OK", content_type="text/plain")

@@ -81,3 +81,21 @@ class TransactionFactory(DjangoModelFactory):
         }
     )
     token = factory.Sequence(lambda n: f"TestToken{n:015d}")
+
+
+class UserFactory(DjangoModelFactory):
+    class Meta:
+        model = "auth.User"
+        django_get_or_create = ("username",)
+
+    email = factory.Faker("email", locale="fr_FR")
+    username = factory.LazyAttribute(lambda u: u.email)
+    password = factory.django.Password("motdepasse-solide-2026")
+
+
+class DebtorReferenceFactory(DjangoModelFactory):
+    class Meta:
+        model = "debts.DebtorReference"
+
+    client = factory.SubFactory(TipiClientFactory)
+    reference = factory.Sequence(lambda n: f"DEB{n:07d}")

@@ -4,6 +4,7 @@ Development defaults are safe: DEBUG is off unless asked for, and then SQLite an
 built-in TIPI sandbox are used. Production refuses to start without SECRET_KEY.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -47,9 +48,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_tasks",
+    "allauth",
+    "allauth.account",
     "django_tasks_db",
     "payments",
     "debts",
+    "accounts",
 ]
 if TIPI_SANDBOX:
     INSTALLED_APPS.append("payments.sandbox")
@@ -63,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -88,11 +93,16 @@ DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / '
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads write (the live server, the sandbox's POST back): wait, don't fail.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
-    # A file, not memory, so that the browser tests' server threads share the test database.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / "test-db.sqlite3")}
+    # A file, not memory, so that the browser tests' server threads share the test database
+    # (one per process, so that two test runs on one machine do not collide).
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")}
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
+# A cache shared by every process (allauth's rate limits): the database by default.
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://portal_cache")}
+
 # Background work (large imports) goes through a database-backed queue: any number of
 # `manage.py db_worker` processes, on any machine, drain it.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -105,7 +115,24 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "admin:login"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+# Citizens sign up and log in with their e-mail address (django-allauth), which they confirm.
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "accounts:debts"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Paiement en ligne] "
+# Failed logins and other sensitive actions are throttled (per address and per account),
+# counted in the shared cache so that every web process sees the same counts.
+ACCOUNT_RATE_LIMITS = {"login_failed": "5/15m/ip,5/15m/key", "signup": "20/h/ip", "reset_password": "5/h/ip,3/h/key"}
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]

@@ -3,7 +3,10 @@ from django.contrib import admin
 from django.urls import include, path
 
 urlpatterns = [
+    path("gestion/", include("debts.urls")),
     path("gestion/admin/", admin.site.urls),
+    path("compte/", include("accounts.urls")),
+    path("compte/", include("allauth.urls")),
     path("", include("payments.urls")),
 ]
 

@@ -13,7 +13,12 @@ How (one streaming pass over the whole file, fixed memory; ``scan`` then ``decid
 2. No byte ≥ 0x80: plain ASCII, every candidate reads it the same; UTF-8.
 3. The whole file is valid UTF-8 (optionally with a BOM): UTF-8. Latin text with
    accents is practically never valid UTF-8 by accident ("É" is 0xC9, which UTF-8
-   requires to be followed by a continuation byte 0x80-0xBF, not by a letter).
+   requires to be followed by a continuation byte 0x80-0xBF, not by a letter). The
+   exception is "Â" before a cp1252 byte of 0x80-0x9F ("ÂŒ"): valid UTF-8, but for
+   a C1 control code, which no text contains; such a file is judged as below.
+   (A Windows-1252 file all of whose accented letters are followed by a byte of
+   0x80-0xBF, such as "ÇŒ", would still pass for UTF-8; no real file is like that:
+   one "é" followed by a letter anywhere makes it invalid UTF-8.)
 4. Otherwise a single-byte Latin code page. The three candidates agree on every byte
    except two groups:
 
@@ -53,7 +58,7 @@ from .base import ImportFileError
 
 __all__ = ["ByteScan", "check_codec", "decide", "detect_encoding", "encoding_label", "rewindable", "scan"]
 
-CHUNK_SIZE = 1 << 20
+CHUNK_SIZE = 256 * 1024
 
 _ASCII = bytes(range(0x80))
 _C1 = frozenset(range(0x80, 0xA0))
@@ -71,6 +76,8 @@ _LETTERS = frozenset(
     [*range(0x41, 0x5B), *range(0x61, 0x7B), *(b for b in range(0xC0, 0x100) if b not in (0xD7, 0xF7))]
 )
 _ASCII_LETTERS = frozenset([*range(0x41, 0x5B), *range(0x61, 0x7B)])
+# "Â" then a cp1252 letter or quote (ÂŒ, Â’) is valid UTF-8 for a C1 control code.
+_UTF8_C1 = re.compile(b"\xc2[\x80-\x9f]")
 _INTERESTING_BYTE = re.compile(b"[" + re.escape(bytes(sorted(_INTERESTING))) + b"]")
 
 _BOMS = (
@@ -85,7 +92,7 @@ _LABELS = {
     "utf-8-sig": "UTF-8",
     "cp1252": "Windows-1252",
     "iso8859-15": "ISO-8859-15",
-    "latin-1": "ISO-8859-1",
+    "iso8859-1": "ISO-8859-1",
     "ascii": "ASCII",
 }
 
@@ -148,6 +155,7 @@ class ByteScan:
     has_nul: bool = False
     high_bytes: set[int] = field(default_factory=set)
     valid_utf8: bool = True
+    utf8_c1: bool = False  # valid UTF-8 sequences for U+0080-U+009F, control codes
     votes_latin9: int = 0
     votes_latin1: int = 0
     ambiguous_b4: int = 0
@@ -179,7 +187,7 @@ def _vote(result: ByteScan, left: int, byte: int, right: int) -> None:
 
 
 def scan(stream: BinaryIO) -> ByteScan:
-    """Read ``stream`` to its end in 1 MB chunks and collect the encoding evidence.
+    """Read ``stream`` to its end in chunks of CHUNK_SIZE and collect the encoding evidence.
 
     The stream is left at its end; the caller seeks back.
     """
@@ -213,6 +221,8 @@ def scan(stream: BinaryIO) -> ByteScan:
                 utf8.decode(chunk)
             except UnicodeDecodeError:
                 result.valid_utf8 = False
+            if high and (_UTF8_C1.search(chunk) or (previous == 0xC2 and 0x80 <= chunk[0] <= 0x9F)):
+                result.utf8_c1 = True
         if high and high.translate(None, _NOT_INTERESTING):
             last = len(chunk) - 1
             for match in _INTERESTING_BYTE.finditer(chunk):
@@ -263,7 +273,7 @@ def decide(result: ByteScan) -> str:
                 "(encodages mélangés). " + _FORCE_HINT
             )
         return "utf-8-sig"
-    if not result.high_bytes or result.valid_utf8:
+    if not result.high_bytes or (result.valid_utf8 and not result.utf8_c1):
         return "utf-8"
     undefined = result.high_bytes & _CP1252_UNDEFINED
     if undefined:

@@ -91,6 +91,25 @@ class Layout:
         return "".join(parts)
 
 
+    def splice(self, line: str, values: dict[str, str]) -> str:
+        """Replace some zones of a record built before, formatted as ``build`` does.
+
+        The zones must be given in layout order: this is the fast path of the sample
+        writers, which fill a per-debtor template with each line's numbers.
+        """
+        parts = []
+        position = 0
+        for name, value in values.items():
+            f = self.fields[name]
+            if f.kind == "9" and value.isdigit():
+                value = value.zfill(f.width)
+            parts.append(line[position : f.start - 1])
+            parts.append(value[: f.width].ljust(f.width))
+            position = f.end
+        parts.append(line[position:])
+        return "".join(parts)
+
+
 def _physical_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
     """Yield (line number, bytes without the line end, bytes left out) for each line.
 
@@ -134,6 +153,7 @@ def _records(stream: BinaryIO, layout: Layout, encoding: str | None) -> Iterator
         codec = "utf-8"  # the BOM is dropped from the first line below
     probing: list[LineError] | None = []
     seen_lengths: list[int] = []
+    unreadable = 0
     for line_no, data, left_out in _physical_lines(stream):
         if line_no == 1 and data.startswith(b"\xef\xbb\xbf"):
             data = data[3:]
@@ -143,6 +163,7 @@ def _records(stream: BinaryIO, layout: Layout, encoding: str | None) -> Iterator
         except UnicodeDecodeError as exc:
             # Only possible with a forced encoding: a detected one was checked whole.
             bad = data[exc.start : exc.start + 1].hex().upper()
+            unreadable += 1
             yield LineError(
                 line_no, "encodage", f"0x{bad}",
                 f"Caractère illisible dans l'encodage imposé ({encoding_label(codec)}) : octet 0x{bad}",
@@ -170,9 +191,10 @@ def _records(stream: BinaryIO, layout: Layout, encoding: str | None) -> Iterator
             probing = None
         yield line_no, text
     if probing is not None:
-        if not probing:
+        if probing:
+            _refuse(layout, seen_lengths)
+        if not unreadable:
             raise ImportFileError(f"Le fichier est vide : aucun enregistrement {layout.name}.")
-        _refuse(layout, seen_lengths)
 
 
 def _refuse(layout: Layout, lengths: list[int]) -> None:

@@ -233,6 +233,7 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
 
         # 2. Same titre as the line before, or a new one.
         if titre is not None and titre.key == key:
+            titre.last_line = line_no
             if nature != titre.nature:
                 yield LineError(
                     line_no, "NATURETITRE", nature,

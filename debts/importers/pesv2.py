@@ -94,7 +94,7 @@ _PROLOG_LIMIT = 1 << 20
 _READ_SIZE = 64 * 1024
 _DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
 # Names libxml2 knows, for the codecs Python calls otherwise.
-_LIBXML_NAMES = {"cp1252": "windows-1252", "iso8859-15": "ISO-8859-15", "latin-1": "ISO-8859-1", "utf-8": "UTF-8"}
+_LIBXML_NAMES = {"cp1252": "windows-1252", "iso8859-15": "ISO-8859-15", "iso8859-1": "ISO-8859-1", "utf-8": "UTF-8"}
 _PARSER_OPTIONS = {
     "resolve_entities": False,
     "load_dtd": False,
@@ -163,34 +163,63 @@ def _parser_encoding(stream: BinaryIO, forced: str | None) -> str | None:
             "été enregistré en Windows-1252 ou ISO-8859-15. Corrigez la déclaration encoding=… du fichier ou "
             "indiquez son encodage."
         )
-    if canonical == "latin-1" and evidence.c1:
+    if canonical == "iso8859-1" and evidence.c1:
         return "windows-1252"
     return None
 
 
-def _check_prolog(stream: BinaryIO, parser_encoding: str | None) -> None:
-    """Refuse, from the first bytes, a file that is not a PES_Aller or has a DTD."""
+_DOCTYPE_REFUSED = (
+    "Fichier refusé : il contient une déclaration de type de document (DOCTYPE) ou d'entités, qu'un fichier "
+    "PES n'a jamais et qui peut servir à saturer le serveur (attaque « billion laughs »)."
+)
+
+
+def _check_prolog(stream: BinaryIO, forced: str | None) -> None:
+    """Refuse, from the first bytes, a file that is not a PES_Aller or has a DTD.
+
+    Runs before the encoding scan so that a bomb is refused without reading the rest
+    of the file. Unless the caller forced an encoding, the prolog is read as
+    ISO-8859-1, which accepts every byte: an accent in a comment cannot make this
+    check fail, and the names looked at (DOCTYPE, root) are ASCII.
+    """
     start = stream.tell()
+    head = stream.read(4)
+    stream.seek(start)
+    for bom, name in ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
+                      (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16")):
+        if head.startswith(bom):
+            raise ImportFileError(
+                f"Fichier encodé en {name} : encodage non pris en charge. "
+                "Enregistrez-le en UTF-8, ISO-8859-15 ou Windows-1252."
+            )
+    if head.startswith(codecs.BOM_UTF8):
+        stream.read(len(codecs.BOM_UTF8))
+    parser_encoding = _LIBXML_NAMES.get(check_codec(forced), forced) if forced else "ISO-8859-1"
     options = {**_PARSER_OPTIONS}
     options.pop("dtd_validation")
     parser = etree.XMLPullParser(events=("start",), encoding=parser_encoding, **options)
     fed = 0
+    previous = b""
     try:
         while True:
             chunk = stream.read(_READ_SIZE)
             if not chunk:
+                if not fed:
+                    raise ImportFileError("Le fichier est vide.")
                 parser.close()
                 raise ImportFileError("Le fichier ne contient aucun élément XML.")
+            # Looked for in the bytes before libxml2 sees them: an entity used in an
+            # attribute value is expanded even with resolve_entities off.
+            window = previous + chunk
+            if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                raise ImportFileError(_DOCTYPE_REFUSED)
+            previous = chunk[-16:]
             fed += len(chunk)
             parser.feed(chunk)
             for _event, element in parser.read_events():
                 docinfo = element.getroottree().docinfo
                 if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-                    raise ImportFileError(
-                        "Fichier refusé : il contient une déclaration de type de document (DOCTYPE) ou "
-                        "d'entités, qu'un fichier PES n'a jamais et qui peut servir à saturer le serveur "
-                        "(attaque « billion laughs »)."
-                    )
+                    raise ImportFileError(_DOCTYPE_REFUSED)
                 if _local(element.tag) != "PES_Aller":
                     raise ImportFileError(
                         f"Ce fichier XML n'est pas un PES : son élément racine est « {_local(element.tag)} » "
@@ -450,8 +479,8 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
 
 def _parse(stream: BinaryIO, forced: str | None) -> Iterator[DebtRecord | LineError]:
     """The body of ``parse`` over a seekable stream."""
+    _check_prolog(stream, forced)
     parser_encoding = _parser_encoding(stream, forced)
-    _check_prolog(stream, parser_encoding)
     events = etree.iterparse(
         stream,
         events=("end",),

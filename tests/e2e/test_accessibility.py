@@ -24,6 +24,9 @@ def _public_pages(portal):
         ("accueil", f"{portal}/"),
         ("choix du service", f"{portal}/payer/"),
         ("formulaire", f"{portal}/payer/{numcli}/"),
+        ("connexion", f"{portal}/compte/login/"),
+        ("création de compte", f"{portal}/compte/signup/"),
+        ("mot de passe oublié", f"{portal}/compte/password/reset/"),
         ("anomalie TIPI", f"{portal}/tpa/paiement.web?numcli={numcli}&refdet=1&montant=1&mel=a&saisie=M"),
     ]
 
@@ -53,4 +56,24 @@ def test_public_pages_have_no_serious_violation(sized_page, portal):
     sized_page.get_by_label("Cryptogramme visuel").fill("123")
     sized_page.get_by_role("button", name="Valider le paiement").click()
     failures["ticket (bac à sable)"] = serious_violations(sized_page)
+    assert {name: found for name, found in failures.items() if found} == {}
+
+
+def test_account_pages_have_no_serious_violation(sized_page, portal):
+    from tests.e2e.test_account_flow import PASSWORD, log_in
+    from tests.factories import DebtorReferenceFactory, UserFactory
+
+    user = UserFactory(password=PASSWORD)
+    user.emailaddress_set.create(email=user.email, verified=True, primary=True)
+    debtor = DebtorReferenceFactory()
+    user.reference_links.create(debtor=debtor)
+    debt = DebtFactory(client=debtor.client, debtor=debtor)
+    log_in(sized_page, portal, user)
+    failures = {}
+    for name, path in [("mes factures", "/compte/"), ("références", "/compte/references/"),
+                       ("confirmation", f"/compte/dettes/{debt.pk}/payer/")]:  # fmt: skip
+        sized_page.goto(portal + path)
+        failures[name] = serious_violations(sized_page)
+    sized_page.get_by_role("button", name="Confirmer et continuer vers le paiement").click()
+    failures["liste avec paiement"] = serious_violations(sized_page)
     assert {name: found for name, found in failures.items() if found} == {}

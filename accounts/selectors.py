@@ -1,0 +1,70 @@
+"""What a citizen sees of their debts: only those of the references linked to their account."""
+
+import datetime
+from dataclasses import dataclass
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from debts.models import Debt, DebtorReference
+from payments.models import TipiClient, Transaction
+
+
+@dataclass(frozen=True)
+class DebtStatus:
+    code: str  # payable, in_progress, paid, expired, not_yet, card_limit, unavailable
+    label: str
+    payable: bool
+
+
+def debt_status(debt: Debt, today: datetime.date) -> DebtStatus:
+    """The status column of annex 3's list, in TIPI's words."""
+    if debt.state == Debt.State.IN_PROGRESS:
+        return DebtStatus("in_progress", "Paiement CB par Internet en cours de validation", False)
+    if debt.state == Debt.State.PAID:
+        return DebtStatus("paid", "Payée", False)
+    if debt.is_expired(today):
+        return DebtStatus(
+            "expired",
+            "Le délai pour payer cette dette sur Internet est expiré, vous devez la régler directement auprès "
+            "de la Trésorerie indiquée sur votre avis des sommes à payer",
+            False,
+        )
+    if debt.is_not_yet_online(today):
+        return DebtStatus("not_yet", f"Payable en ligne à partir du {debt.online_from:%d/%m/%Y}", False)
+    if debt.card_block_code == "M2":
+        return DebtStatus("card_limit", "Montant de 1 500 € ou plus : à régler auprès de la Trésorerie", False)
+    if debt.card_block_code == "M3":
+        return DebtStatus("card_limit", "Montant inférieur à 1 € : à régler auprès de la Trésorerie", False)
+    if debt.client.state != TipiClient.State.ACTIVE:
+        return DebtStatus("unavailable", "Paiement en ligne momentanément indisponible", False)
+    return DebtStatus("payable", "À payer", True)
+
+
+def account_references(user) -> QuerySet[DebtorReference]:
+    return DebtorReference.objects.filter(links__user=user).select_related("client").order_by("client__label", "reference")
+
+
+def account_debts(user) -> QuerySet[Debt]:
+    """Debts of every reference linked to the account; cancelled ones are not shown."""
+    return (
+        Debt.objects.filter(debtor__links__user=user)
+        .exclude(state=Debt.State.CANCELLED)
+        .select_related("client", "debtor")
+        .order_by("-online_from", "refdet")
+    )
+
+
+def account_debt_get(user, pk: int) -> Debt:
+    """A debt of this account, or 404 (guessing another id shows nothing)."""
+    return get_object_or_404(account_debts(user), pk=pk)
+
+
+def account_transaction_find(user, token: str) -> Transaction | None:
+    if not token:
+        return None
+    return (
+        Transaction.objects.select_related("client", "debt")
+        .filter(token=token, user=user, saisie=Transaction.Saisie.ACCOUNT)
+        .first()
+    )

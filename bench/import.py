@@ -1,0 +1,506 @@
+#!/usr/bin/env python
+"""Benchmark of debt imports into PostgreSQL (`manage.py import_debts`), against a parse + COPY ceiling.
+
+    make bench-import                                  # or: .venv/bin/python bench/import.py
+    .venv/bin/python bench/import.py --sizes 100000 --skip-pes      # a quick run
+
+One run, everything set up here and cleaned up afterwards:
+
+1. a fresh PostgreSQL database (``tipi_bench_import`` on --postgres-url), migrated with
+   production settings (DEBUG=0, a SECRET_KEY, DATABASE_URL, TIPI_SANDBOX=0…); one ROLMRE
+   client (with its code recette) and one PES V2 client;
+2. the files, generated once into a temporary directory with
+   ``debts.importers.samples.write_sample`` (fixed seed, no bad line): one ROLMRE file per
+   --sizes entry and, unless --skip-pes, a PES V2 Recette file of about --pes-mb MB;
+3. for each file, in this order, each in its own fresh process, timed from spawn to exit,
+   with the peak RSS of that very process (``os.wait4``):
+
+   * the **ceiling**: our parser (``debts.importers.parse``) + ``compose_refdet`` + one
+     psycopg ``COPY … FROM STDIN`` of the same rows, in one transaction, into a scratch
+     table of the debts table's shape (``CREATE TABLE … (LIKE debts_debt INCLUDING ALL)``:
+     same columns, same indexes, the unique (client_id, refdet) one included; no foreign
+     keys). It includes parsing on purpose: the issue's "≈ 220,000 rows/s" is
+     "parse + COPY", and with our own parser in both the ratio measures what the import
+     service adds (hashing and keeping the file, staging, the duplicate and conflict
+     checks, debtor references with access codes, the final INSERT … SELECT with its
+     foreign keys, the report). The process also reports the time spent inside the parser,
+     printed as "parser alone";
+   * the **import**: ``manage.py import_debts --client … --format … --mode partial FILE``,
+     the production command, exactly as staff or cron would run it.
+
+   Before each timed step the debt tables are emptied (TRUNCATE), the scratch table too,
+   and a CHECKPOINT is taken, so every step starts from the same state.
+
+Goals (from the issue): import ≥ 0.25 × ceiling records/s; peak RSS < 250 MB, and about the
+same (within 15 %) at every size. Exit status 0 whatever the figures; 1 when an import did
+not do what the file asks (wrong count, failure); 2 when the set-up fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import io
+import os
+import secrets
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+SEED = 20261122
+
+GOAL_RATIO = 0.25
+GOAL_RSS_MB = 250.0
+GOAL_RSS_GROWTH = 0.15  # the largest size's peak RSS within 15 % of the smallest's
+
+ROLMRE_NUMCLI, ROLMRE_CODE_RECETTE = "471201", "EA"
+PES_NUMCLI = "471202"
+CEILING_TABLE = "bench_copy_ceiling"
+# The debts table's columns that an import fills (all but id), in the ceiling's COPY order.
+CEILING_COLUMNS = (
+    "client_id", "refdet", "ref_parts", "amount_cents", "debtor_ref", "debtor_id", "debtor_name", "debtor_address",
+    "label", "issued_on", "online_from", "online_until", "state", "batch_id", "raw_record", "created_at",
+    "updated_at",
+)  # fmt: skip
+
+
+class SetupError(Exception):
+    pass
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    default_pg = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get(
+        "TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
+    )
+    parser.add_argument("--postgres-url", default=default_pg, help="a database to connect to for CREATE DATABASE")
+    parser.add_argument("--db-name", default="tipi_bench_import")
+    parser.add_argument(
+        "--sizes", default="100000,1000000",
+        help="ROLMRE record counts, comma-separated (default 100000,1000000)",
+    )  # fmt: skip
+    parser.add_argument("--skip-pes", action="store_true", help="leave out the PES V2 file")
+    parser.add_argument("--pes-mb", type=float, default=100.0, help="size of the PES V2 file in MB (default 100)")
+    parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--keep", action="store_true", help="keep the database and the generated files")
+    args = parser.parse_args(argv)
+    try:
+        args.sizes = [int(size.replace("_", "")) for size in args.sizes.split(",") if size.strip()]
+    except ValueError:
+        parser.error("--sizes: comma-separated integers, e.g. 100000,1000000")
+    if not args.sizes or min(args.sizes) < 1:
+        parser.error("--sizes: at least one positive count")
+    return args
+
+
+# --- Set-up ---------------------------------------------------------------------------
+
+
+def database_url(base: str, name: str) -> str:
+    return urlunsplit(urlsplit(base)._replace(path="/" + name))
+
+
+def recreate_database(admin_url: str, name: str, *, create: bool = True) -> None:
+    import psycopg
+    from psycopg import sql
+
+    try:
+        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+            if create:
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    except psycopg.OperationalError as exc:
+        raise SetupError(f"PostgreSQL at {admin_url} does not answer: {exc}".strip()) from exc
+
+
+def production_env(db_url: str, workdir: Path) -> dict[str, str]:
+    """The environment of a production deployment, for this database (and of nothing else)."""
+    return {
+        "DJANGO_SETTINGS_MODULE": "tipiportal.settings",
+        "DEBUG": "0",
+        "SECRET_KEY": "bench-" + secrets.token_urlsafe(32),
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "TIPI_SANDBOX": "0",
+        "DATABASE_URL": db_url,
+        "PORTAL_PUBLIC_URL": "https://paiement.ville.example",
+        "IMPORTS_DIR": str(workdir / "imports"),  # where import_batch_create keeps its copy of the file
+        "STATIC_ROOT": str(workdir / "static"),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def child_env(env: dict[str, str]) -> dict[str, str]:
+    keep = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "LC_ALL", "TZ") if name in os.environ}
+    return {**keep, **env, "PYTHONPATH": str(ROOT)}
+
+
+def migrate_and_create_clients(env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=child_env(env),
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise SetupError(f"migrate failed:\n{done.stderr[-3000:]}")
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        for numcli, protocol, label, code in (
+            (ROLMRE_NUMCLI, "rolmre", "Syndicat des eaux de Banc-d'Essai", ROLMRE_CODE_RECETTE),
+            (PES_NUMCLI, "pesv2", "Commune de Banc-d'Essai", ""),
+        ):
+            conn.execute(
+                "INSERT INTO payments_tipiclient (numcli, protocol, label, online_delay_days, code_recette,"
+                " accept_only_known_debts, state) VALUES (%s, %s, %s, 60, %s, false, 'active')",
+                (numcli, protocol, label, code),
+            )
+        conn.execute(f"CREATE TABLE {CEILING_TABLE} (LIKE debts_debt INCLUDING ALL)")
+
+
+class _Counter(io.RawIOBase):
+    """A sink that only counts the bytes written to it."""
+
+    def __init__(self) -> None:
+        self.size = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data) -> int:
+        self.size += len(data)
+        return len(data)
+
+
+@dataclass
+class SampleFile:
+    fmt: str
+    path: Path
+    records: int  # source records: lines, or PES pieces
+    debts: int  # debts the import must create
+    size: int
+
+
+def generate(fmt: str, path: Path, count: int, seed: int) -> SampleFile:
+    from debts.importers.samples import write_sample
+
+    with path.open("wb") as out:
+        stats = write_sample(fmt, out, count, seed=seed, bad_share=0.0)
+    if stats.bad:
+        raise SetupError(f"{path.name}: {stats.bad} bad records generated, none expected")
+    return SampleFile(fmt, path, stats.records, stats.debts, path.stat().st_size)
+
+
+def pes_pieces_for(megabytes: float, seed: int) -> int:
+    """How many generated PES pieces make a file of about ``megabytes`` MB (10⁶ bytes)."""
+    from debts.importers.samples import write_sample
+
+    probe = 5_000
+    sink = _Counter()
+    write_sample("pesv2", sink, probe, seed=seed, bad_share=0.0)
+    return max(1, round(megabytes * 1e6 * probe / sink.size))
+
+
+# --- The timed steps ------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_rss_mb: float
+    returncode: int
+    stdout: str
+    stderr: str
+    extra: dict = field(default_factory=dict)
+
+
+def run_measured(cmd: list[str], env: dict[str, str]) -> Run:
+    """Run ``cmd`` in a fresh process: wall time from spawn to exit and that process's peak RSS."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(cmd, cwd=ROOT, env=child_env(env), stdout=out, stderr=err)
+        _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage, not all children's
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode(errors="replace")
+        stderr = err.read().decode(errors="replace")
+    return Run(seconds, usage.ru_maxrss / 1024, process.returncode, stdout, stderr)  # ru_maxrss: KiB on Linux
+
+
+def reset_tables(db_url: str) -> None:
+    """Empty the debt tables and the ceiling table, then CHECKPOINT: each step starts alike."""
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        conn.execute(
+            "TRUNCATE debts_debt, debts_debtorreference, debts_stageddebt, debts_importissue, debts_importbatch, "
+            f"{CEILING_TABLE} CASCADE"
+        )
+        conn.execute("VACUUM ANALYZE")
+        conn.execute("CHECKPOINT")
+
+
+def run_ceiling(sample: SampleFile, numcli: str, env: dict[str, str]) -> Run:
+    cmd = [PYTHON, str(Path(__file__).resolve()), "--ceiling-child", sample.fmt, str(sample.path), numcli]
+    run = run_measured(cmd, env)
+    if run.returncode != 0:
+        raise SetupError(f"the ceiling process failed ({run.returncode}):\n{run.stderr[-3000:]}")
+    values = dict(line.split("=", 1) for line in run.stdout.split() if "=" in line)
+    run.extra = {"rows": int(values["rows"]), "parse_s": float(values["parse_s"]), "items": int(values["items"])}
+    return run
+
+
+def run_import(sample: SampleFile, numcli: str, env: dict[str, str]) -> tuple[Run, list[str]]:
+    cmd = [
+        PYTHON, "manage.py", "import_debts", "--client", numcli, "--format", sample.fmt, "--mode", "partial",
+        str(sample.path),
+    ]  # fmt: skip
+    run = run_measured(cmd, env)
+    problems = []
+    import psycopg
+
+    with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
+        debts = conn.execute(
+            "SELECT count(*) FROM debts_debt d JOIN payments_tipiclient c ON c.id = d.client_id WHERE c.numcli = %s",
+            (numcli,),
+        ).fetchone()[0]
+        state, imported, records_read = conn.execute(
+            "SELECT state, imported, records_read FROM debts_importbatch ORDER BY id DESC LIMIT 1"
+        ).fetchone() or (None, 0, 0)
+        refs_without_code = conn.execute(
+            "SELECT count(*) FROM debts_debt d LEFT JOIN debts_debtorreference r ON r.id = d.debtor_id"
+            " WHERE d.debtor_ref <> '' AND (r.id IS NULL OR length(r.access_code) <> 10)"
+        ).fetchone()[0]
+        staged_left = conn.execute("SELECT count(*) FROM debts_stageddebt").fetchone()[0]
+    if run.returncode != 0:
+        problems.append(f"import_debts exited {run.returncode}: {(run.stderr or run.stdout)[-2000:]}")
+    if state != "done" or imported != sample.debts or debts != sample.debts:
+        problems.append(f"expected {sample.debts} debts, batch {state} imported={imported}, table has {debts}")
+    if refs_without_code:
+        problems.append(f"{refs_without_code} debts without a debtor reference with a 10-character access code")
+    if staged_left:
+        problems.append(f"{staged_left} staged rows left behind")
+    run.extra = {"debts": debts, "records_read": records_read, "command": shlex.join(cmd)}
+    return run, problems
+
+
+def ceiling_child(fmt: str, path: str, numcli: str) -> None:
+    """The ceiling, in its own process: our parser + compose_refdet + one COPY, one transaction.
+
+    No Django: the pure parser and the pure TIPI package, psycopg straight to DATABASE_URL.
+    Prints rows=…, items=… (records and line errors yielded by the parser) and parse_s=…
+    (wall time spent inside the parser's generator).
+    """
+    sys.path.insert(0, str(ROOT))
+    import psycopg
+    from psycopg.types.json import Jsonb
+
+    from debts.importers import LineError, parse
+    from payments.tipi import Protocol, compose_refdet
+
+    protocol = {"rolmre": Protocol.ROLMRE, "pesv2": Protocol.PESV2, "indigo": Protocol.INDIGO}[fmt]
+    today = datetime.date.today()
+    default_from = today + datetime.timedelta(days=1)
+    one_day = datetime.timedelta(days=1)
+    now = datetime.datetime.now(datetime.UTC)
+    delay = datetime.timedelta(days=60)
+    clock = time.perf_counter
+    rows = items = 0
+    parse_s = 0.0
+    with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
+        client_id = conn.execute("SELECT id FROM payments_tipiclient WHERE numcli = %s", (numcli,)).fetchone()[0]
+        with open(path, "rb") as handle, conn.cursor() as cursor:
+            records = parse(fmt, handle)
+            columns = ", ".join(CEILING_COLUMNS)
+            with cursor.copy(f"COPY {CEILING_TABLE} ({columns}) FROM STDIN") as copy:
+                while True:
+                    started = clock()
+                    item = next(records, None)
+                    parse_s += clock() - started
+                    if item is None:
+                        break
+                    items += 1
+                    if isinstance(item, LineError):
+                        continue
+                    start = item.taken_in_charge_on + one_day if item.taken_in_charge_on else default_from
+                    copy.write_row((
+                        client_id, compose_refdet(protocol, **item.ref_parts), Jsonb(item.ref_parts),
+                        item.amount_cents, item.debtor_ref[:30], None, item.debtor_name[:200], item.debtor_address,
+                        item.label[:200], item.issued_on, start, start + delay, "open", None, item.raw, now, now,
+                    ))  # fmt: skip
+                    rows += 1
+        conn.commit()
+    print(f"rows={rows} items={items} parse_s={parse_s:.3f}")
+
+
+# --- Report -------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    label: str
+    sample: SampleFile
+    ceiling: Run
+    imported: Run
+    problems: list[str]
+
+    @property
+    def import_rate(self) -> float:
+        return self.sample.debts / self.imported.seconds
+
+    @property
+    def ceiling_rate(self) -> float:
+        return self.ceiling.extra["rows"] / self.ceiling.seconds
+
+    @property
+    def parser_rate(self) -> float:
+        return self.ceiling.extra["items"] / self.ceiling.extra["parse_s"]
+
+    @property
+    def ratio(self) -> float:
+        return self.import_rate / self.ceiling_rate
+
+
+def server_settings(db_url: str) -> dict[str, str]:
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        names = ("server_version", "fsync", "synchronous_commit", "shared_buffers", "work_mem", "max_wal_size")
+        return {name: conn.execute(f"SHOW {name}").fetchone()[0] for name in names}
+
+
+def report(rolmre: list[Result], pes: Result | None, meta: dict[str, str]) -> bool:
+    print()
+    print(
+        f"Debt import benchmark — {os.cpu_count()} cores, PostgreSQL {meta['server_version'].split()[0]} "
+        f"(fsync={meta['fsync']}, synchronous_commit={meta['synchronous_commit']}, "
+        f"shared_buffers={meta['shared_buffers']}, work_mem={meta['work_mem']}, max_wal_size={meta['max_wal_size']})"
+    )
+    print("import  = manage.py import_debts --mode partial (production env), one fresh process per file")
+    print(f"ceiling = our parser + compose_refdet + psycopg COPY into {CEILING_TABLE} "
+          "(LIKE debts_debt INCLUDING ALL: same columns and indexes, no FKs), one fresh process per file")
+    print("times are wall-clock from process spawn to exit; RSS is each process's own peak (os.wait4)")
+    print()
+    header = (
+        f"{'file':<17}{'MB':>6}{'records':>10}{'import s':>10}{'import rec/s':>14}{'RSS MB':>8}"
+        f"{'ceiling s':>11}{'ceiling rec/s':>15}{'ceil RSS':>10}{'ratio':>7}{'parser alone/s':>16}"
+    )
+    print(header)
+    print("-" * len(header))
+    for result in [*rolmre, *([pes] if pes else [])]:
+        print(
+            f"{result.label:<17}{result.sample.size / 1e6:>6.0f}{result.sample.debts:>10}"
+            f"{result.imported.seconds:>10.1f}{result.import_rate:>14,.0f}{result.imported.peak_rss_mb:>8.0f}"
+            f"{result.ceiling.seconds:>11.1f}{result.ceiling_rate:>15,.0f}{result.ceiling.peak_rss_mb:>10.0f}"
+            f"{result.ratio:>7.2f}{result.parser_rate:>16,.0f}"
+        )
+    if pes:
+        print(f"PES V2: {pes.sample.records} pieces → {pes.sample.debts} debts; "
+              f"{pes.sample.records / pes.imported.seconds:,.0f} pieces/s imported; "
+              f"{pes.sample.size / 1e6 / pes.imported.seconds:.1f} MB/s")
+    print("(parser alone: records and line errors yielded per second of time spent inside the parser, "
+          "measured in the ceiling process)")
+    print()
+    goals = []
+    for result in rolmre:
+        goals.append((f"ROLMRE {result.sample.debts:,}: import ≥ {GOAL_RATIO} × ceiling",
+                      result.ratio >= GOAL_RATIO, f"{result.ratio:.2f}"))
+        goals.append((f"ROLMRE {result.sample.debts:,}: peak RSS < {GOAL_RSS_MB:.0f} MB",
+                      result.imported.peak_rss_mb < GOAL_RSS_MB, f"{result.imported.peak_rss_mb:.0f} MB"))
+    if len(rolmre) > 1:
+        small, large = min(rolmre, key=lambda r: r.sample.debts), max(rolmre, key=lambda r: r.sample.debts)
+        growth = large.imported.peak_rss_mb / small.imported.peak_rss_mb - 1
+        goals.append((f"peak RSS flat: {large.sample.debts:,} within {GOAL_RSS_GROWTH:.0%} of {small.sample.debts:,}",
+                      growth <= GOAL_RSS_GROWTH, f"{growth:+.1%}"))
+    if pes:
+        goals.append((f"PES V2 {pes.sample.size / 1e6:.0f} MB: peak RSS < {GOAL_RSS_MB:.0f} MB",
+                      pes.imported.peak_rss_mb < GOAL_RSS_MB, f"{pes.imported.peak_rss_mb:.0f} MB"))
+    print("Goals")
+    for label, ok, value in goals:
+        print(f"  [{'met' if ok else 'MISSED'}] {label}: {value}")
+    problems = [f"{result.label}: {p}" for result in [*rolmre, *([pes] if pes else [])] for p in result.problems]
+    print("Checks (every debt imported, each with a debtor reference and access code, staging emptied)")
+    print("  [ok] all imports complete" if not problems else "\n".join(f"  [FAILED] {p}" for p in problems))
+    print()
+    print("All goals met." if all(ok for _, ok, _ in goals) else "Some goals are NOT met.")
+    return not problems
+
+
+# --- Main ---------------------------------------------------------------------------
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    started = time.monotonic()
+    workdir = Path(tempfile.mkdtemp(prefix="tipi-bench-import-"))
+    sys.path.insert(0, str(ROOT))
+    db_created = False
+    db_url = database_url(args.postgres_url, args.db_name)
+    try:
+        print(f"Creating database {args.db_name} and migrating it (production settings)…", flush=True)
+        recreate_database(args.postgres_url, args.db_name)
+        db_created = True
+        env = production_env(db_url, workdir)
+        migrate_and_create_clients(env)
+        meta = server_settings(db_url)
+
+        samples: list[tuple[str, SampleFile, str]] = []
+        for size in sorted(args.sizes):
+            print(f"Writing a ROLMRE file of {size:,} records…", flush=True)
+            sample = generate("rolmre", workdir / f"rolmre-{size}.txt", size, args.seed)
+            samples.append((f"ROLMRE {size:,}", sample, ROLMRE_NUMCLI))
+        if not args.skip_pes:
+            pieces = pes_pieces_for(args.pes_mb, args.seed)
+            print(f"Writing a PES V2 file of {pieces:,} pieces (≈ {args.pes_mb:.0f} MB)…", flush=True)
+            sample = generate("pesv2", workdir / f"pesv2-{pieces}.xml", pieces, args.seed)
+            samples.append((f"PES V2 {sample.size / 1e6:.0f} MB", sample, PES_NUMCLI))
+
+        results: list[Result] = []
+        for label, sample, numcli in samples:
+            reset_tables(db_url)
+            print(f"{label}: ceiling (parse + COPY)…", end=" ", flush=True)
+            ceiling = run_ceiling(sample, numcli, env)
+            print(f"{ceiling.seconds:.1f} s; import_debts…", end=" ", flush=True)
+            reset_tables(db_url)
+            imported, problems = run_import(sample, numcli, env)
+            print(f"{imported.seconds:.1f} s", flush=True)
+            results.append(Result(label, sample, ceiling, imported, problems))
+
+        rolmre = [r for r in results if r.sample.fmt == "rolmre"]
+        pes = next((r for r in results if r.sample.fmt == "pesv2"), None)
+        ok = report(rolmre, pes, meta)
+        print()
+        print(f"import command (per file): DEBUG=0 TIPI_SANDBOX=0 DATABASE_URL={db_url} … "
+              f"{results[-1].imported.extra['command']}")
+        load = os.getloadavg()
+        print(f"Ran in {time.monotonic() - started:.0f} s (load average at the end {load[0]:.1f}; "
+              "another benchmark running at the same time skews the figures).")
+        return 0 if ok else 1
+    except SetupError as exc:
+        print(f"\nSet-up failed: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        if db_created and not args.keep:
+            try:
+                recreate_database(args.postgres_url, args.db_name, create=False)
+            except SetupError as exc:
+                print(f"Could not drop {args.db_name}: {exc}", file=sys.stderr)
+        if args.keep:
+            print(f"Kept: database {args.db_name}, files in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--ceiling-child"]:
+        ceiling_child(*sys.argv[2:5])
+        sys.exit(0)
+    sys.exit(main(sys.argv[1:]))
