@@ -5,17 +5,21 @@ import tempfile
 from pathlib import Path
 
 from django.conf import settings
+from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from debts.importers.samples import write_sample
 from debts.imports import ImportRefused, debts_import, import_batch_create, import_file_discard
-from debts.models import Debt, ImportBatch
+from debts.models import Debt, DebtorReference, ImportBatch, ReferenceLink
 from payments.models import TipiClient
 from payments.tipi import compose_refdet
 
 DEMO_ADMIN = ("admin", "admin-demo-2026")
+DEMO_CITIZEN = ("marie.lefevre@example.org", "citoyenne-demo-2026")
+# Fixed in the demo only, so that the README can print them; real codes are random.
+DEMO_REFERENCES = {"LEFEVRE01": "DEMOLEF226", "DUPONT01": "DEMODUP226", "CARPON01": "DEMOCAR226", "CELIK01": "DEMOCEL226"}
 
 CLIENTS = [
     # numcli, protocol, label, code recette
@@ -40,15 +44,19 @@ class Command(BaseCommand):
         indigo, rolmre = clients["indigo"], clients["rolmre"]
         year = str(today.year)
         rows = [
-            (indigo, {"codexer": year, "numtitre": "00000123", "numordre": "000001"}, 3808, "Cantine – septembre", 5, "Marie Lefèvre"),
-            (indigo, {"codexer": year, "numtitre": "00000124", "numordre": "000001"}, 4520, "Cantine – octobre", 5, "Éric Çelik"),
-            (indigo, {"codexer": year, "numtitre": "00000125", "numordre": "000001"}, 1290, "Garderie – octobre", 5, "Marie Lefèvre"),
-            (indigo, {"codexer": year, "numtitre": "00000090", "numordre": "000001"}, 6100, "Cantine – mai", 120, "Jean Dupont"),
-            (indigo, {"codexer": year, "numtitre": "00000200", "numordre": "000001"}, 65, "Photocopies", 5, "Jean Dupont"),
-            (indigo, {"codexer": year, "numtitre": "00000201", "numordre": "000001"}, 180000, "Location de salle", 5, "Association Œuvres"),
-            (rolmre, {"rolex": year, "rolrec": "EA", "roldeb": "00", "roldet": "8698509103613"}, 3808, "Facture d'eau – 1er semestre", 5, "Daniel Carpon"),
+            (indigo, {"codexer": year, "numtitre": "00000123", "numordre": "000001"}, 3808, "Cantine – septembre", 5, "Marie Lefèvre", "LEFEVRE01"),
+            (indigo, {"codexer": year, "numtitre": "00000124", "numordre": "000001"}, 4520, "Cantine – octobre", 5, "Éric Çelik", "CELIK01"),
+            (indigo, {"codexer": year, "numtitre": "00000125", "numordre": "000001"}, 1290, "Garderie – octobre", 5, "Marie Lefèvre", "LEFEVRE01"),
+            (indigo, {"codexer": year, "numtitre": "00000126", "numordre": "000001"}, 5210, "Cantine – novembre", 2, "Marie Lefèvre", "LEFEVRE01"),
+            (indigo, {"codexer": year, "numtitre": "00000090", "numordre": "000001"}, 6100, "Cantine – mai", 120, "Jean Dupont", "DUPONT01"),
+            (indigo, {"codexer": year, "numtitre": "00000200", "numordre": "000001"}, 65, "Photocopies", 5, "Jean Dupont", "DUPONT01"),
+            (indigo, {"codexer": year, "numtitre": "00000201", "numordre": "000001"}, 180000, "Location de salle", 5, "Jean Dupont", "DUPONT01"),
+            (rolmre, {"rolex": year, "rolrec": "EA", "roldeb": "00", "roldet": "8698509103613"}, 3808, "Facture d'eau – 1er semestre", 5, "Daniel Carpon", "CARPON01"),
         ]
-        for client, parts, cents, label, age_days, name in rows:
+        for client, parts, cents, label, age_days, name, reference in rows:
+            debtor, _ = DebtorReference.objects.update_or_create(
+                client=client, reference=reference, defaults={"access_code": DEMO_REFERENCES[reference]}
+            )
             refdet = compose_refdet(client.tipi_protocol, **parts)
             online_from = today - datetime.timedelta(days=age_days)
             Debt.objects.update_or_create(
@@ -59,7 +67,8 @@ class Command(BaseCommand):
                     "amount_cents": cents,
                     "label": label,
                     "debtor_name": name,
-                    "debtor_ref": name.upper().replace(" ", "")[:15],
+                    "debtor_ref": reference,
+                    "debtor": debtor,
                     "issued_on": online_from - datetime.timedelta(days=1),
                     "online_from": online_from,
                     "online_until": online_from + datetime.timedelta(days=client.online_delay_days),
@@ -70,10 +79,20 @@ class Command(BaseCommand):
         admin = user_model.objects.filter(username=DEMO_ADMIN[0]).first() or user_model.objects.create_superuser(
             DEMO_ADMIN[0], "admin@example.org", DEMO_ADMIN[1]
         )
+        citizen = user_model.objects.filter(username=DEMO_CITIZEN[0]).first()
+        if citizen is None:
+            citizen = user_model.objects.create_user(DEMO_CITIZEN[0], DEMO_CITIZEN[0], DEMO_CITIZEN[1])
+            EmailAddress.objects.create(user=citizen, email=citizen.email, verified=True, primary=True)
+        ReferenceLink.objects.get_or_create(user=citizen, debtor=DebtorReference.objects.get(reference="LEFEVRE01"))
         self.stdout.write(self.style.SUCCESS("Données de démonstration chargées."))
         for batch in ImportBatch.objects.filter(filename__startswith="demo-"):
             self.stdout.write(f"  Import {batch.filename} : {batch.imported} dettes, {batch.rejected} anomalies signalées")
-        self.stdout.write(f"  Administration : /gestion/admin/  identifiant « {admin.username} », mot de passe « {DEMO_ADMIN[1]} »")
+        self.stdout.write(f"  Gestion : /gestion/  identifiant « {admin.username} », mot de passe « {DEMO_ADMIN[1]} »")
+        self.stdout.write(f"  Compte usager : /compte/  « {DEMO_CITIZEN[0]} », mot de passe « {DEMO_CITIZEN[1]} »")
+        self.stdout.write(
+            "  Ou créez votre compte (/compte/signup/ ; le lien de confirmation s'affiche dans ce terminal), puis "
+            f"rattachez la référence « DUPONT01 » du service Restauration scolaire avec le code « {DEMO_REFERENCES['DUPONT01']} »"
+        )
         self.stdout.write(f"  À payer (Restauration scolaire) : année {year}, titre 123, ordre 000001, montant 38,08")
         self.stdout.write(f"  À payer (Régie des eaux) : année {year}, facture 8698509103613, montant 38,08")
         self.stdout.write("  Carte de test : 1111 2222 3333 4444, date future (ex. 12/30), cryptogramme 123")
