@@ -21,6 +21,7 @@
     box.setAttribute("data-state", status.state);
     show("pending", !status.final);
     show("retry", status.retry);
+    show("paid", status.state === "paid");
     if (status.final) { stop(); }
   }
 
