@@ -59,6 +59,7 @@ chromium:
 ## bench: the benchmarks (not part of make test)
 bench: $(VENV)/.test
 	$(BIN)/python bench/return_endpoint.py
+	$(BIN)/python bench/account_page.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles var .pytest_cache

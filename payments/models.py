@@ -155,6 +155,7 @@ class ReturnNotice(models.Model):
     )
     resultrans = models.CharField("RESULTRANS", max_length=1, blank=True)
     processed_at = models.DateTimeField("traité le", null=True, blank=True)
+    mel_erased = models.BooleanField("adresse électronique effacée", default=False)
 
     class Meta:
         verbose_name = "retour TIPI"

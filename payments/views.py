@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
@@ -11,6 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 from payments.forms import ManualPaymentForm
 from payments.models import TipiClient, Transaction
 from payments.selectors import clients_for_manual_payment, transaction_status
+from tipiportal.network import TOO_MANY, client_ip, too_many_posts
 from payments.services import PaymentRefused, manual_payment_start, notice_apply, notice_record, transaction_retry
 
 logger = logging.getLogger(__name__)
@@ -34,7 +36,11 @@ def manual_choose_client(request: HttpRequest) -> HttpResponse:
 
 def manual_payment(request: HttpRequest, numcli: str) -> HttpResponse:
     client = get_object_or_404(clients_for_manual_payment(), numcli=numcli)
-    form = ManualPaymentForm(request.POST or None, client=client)
+    form = ManualPaymentForm(request.POST if request.method == "POST" else None, client=client)
+    if request.method == "POST" and too_many_posts(request, "manual-form", settings.RATE_LIMIT_MANUAL_FORM):
+        form.is_valid()  # bind the input so the page shows it back
+        form.add_error(None, TOO_MANY)
+        return render(request, "payments/manual_form.html", {"form": form, "client": client}, status=429)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -114,8 +120,11 @@ def tipi_return(request: HttpRequest) -> HttpResponse:
         notice = notice_record(
             body=request.read(MAX_RETURN_BODY),
             content_type=request.content_type or "",
-            headers={name: request.headers[name] for name in RETURN_HEADERS if name in request.headers},
-            remote_addr=request.META.get("REMOTE_ADDR"),
+            headers={
+                **{name: request.headers[name] for name in RETURN_HEADERS if name in request.headers},
+                "REMOTE_ADDR": request.META.get("REMOTE_ADDR", ""),
+            },
+            remote_addr=client_ip(request),
         )
     except Exception:  # noqa: BLE001 - answer TIPI whatever happens; the log keeps the trace
         logger.exception("return notice could not be stored")

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,6 +34,14 @@ PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000"
 TIPI_BASE_URL = env.str("TIPI_BASE_URL", default=PORTAL_PUBLIC_URL if TIPI_SANDBOX else "https://www.payfip.gouv.fr").rstrip("/")
 # Source addresses allowed to POST returns (empty: any). Addresses or networks (CIDR).
 TIPI_RETURN_ALLOWED_IPS = env.list("TIPI_RETURN_ALLOWED_IPS", default=[])
+# Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; nobody else's.
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
+# Public forms are rate-limited per client address (never the return endpoint: it would lose notices).
+RATELIMIT_IP_META_KEY = "tipiportal.network.client_ip"
+RATE_LIMIT_MANUAL_FORM = env.str("RATE_LIMIT_MANUAL_FORM", default="30/h")
+RATE_LIMIT_REFERENCE_LINK = env.str("RATE_LIMIT_REFERENCE_LINK", default="30/h")
+# E-mail addresses in transactions and return notices are erased after this many days.
+PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=400)
 # A pending transaction with no answer after this long is shown to staff as "sans réponse".
 TIPI_NO_ANSWER_AFTER_MINUTES = env.int("TIPI_NO_ANSWER_AFTER_MINUTES", default=60)
 # Where uploaded debt files wait for the import worker (shared by web and worker machines).
@@ -59,7 +68,9 @@ if TIPI_SANDBOX:
     INSTALLED_APPS.append("payments.sandbox")
 
 MIDDLEWARE = [
+    "tipiportal.logging.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -173,15 +184,39 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# No inline script or style anywhere: the JavaScript lives in static files.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [SELF],
+        "object-src": [NONE],
+    }
+}
 # The payment page opens TIPI (another origin) in a pop-up and must keep its handle on it.
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin-allow-popups"
 # The return endpoint must answer TIPI on plain http too when URLCL is http: never redirect it.
 SECURE_REDIRECT_EXEMPT = [r"^tipi/retour/$"]
 
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "tipiportal.logging.RequestIdFilter"}},
+    "formatters": {
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }

@@ -2,7 +2,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from tipiportal.health import healthz, robots_txt
+
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("robots.txt", robots_txt, name="robots"),
     path("gestion/", include("debts.urls")),
     path("gestion/admin/", admin.site.urls),
     path("compte/", include("accounts.urls")),

@@ -16,9 +16,10 @@ How (one streaming pass over the whole file, fixed memory; ``scan`` then ``decid
    requires to be followed by a continuation byte 0x80-0xBF, not by a letter). The
    exception is "Â" before a cp1252 byte of 0x80-0x9F ("ÂŒ"): valid UTF-8, but for
    a C1 control code, which no text contains; such a file is judged as below.
-   (A Windows-1252 file all of whose accented letters are followed by a byte of
-   0x80-0xBF, such as "ÇŒ", would still pass for UTF-8; no real file is like that:
-   one "é" followed by a letter anywhere makes it invalid UTF-8.)
+   (A single-byte file all of whose accented letters are followed by a byte of
+   0x80-0xBF, such as "ÇŒ" in Windows-1252 or "ÂŒ" in ISO-8859-15, would still
+   pass for UTF-8; no real file is like that: one "é" followed by a letter anywhere
+   makes it invalid UTF-8.)
 4. Otherwise a single-byte Latin code page. The three candidates agree on every byte
    except two groups:
 
@@ -56,13 +57,15 @@ from typing import BinaryIO
 
 from .base import ImportFileError
 
-__all__ = ["ByteScan", "check_codec", "decide", "detect_encoding", "encoding_label", "rewindable", "scan"]
+__all__ = [
+    "CP1252_UNDEFINED", "ByteScan", "check_codec", "decide", "detect_encoding", "encoding_label", "rewindable", "scan",
+]
 
 CHUNK_SIZE = 256 * 1024
 
 _ASCII = bytes(range(0x80))
 _C1 = frozenset(range(0x80, 0xA0))
-_CP1252_UNDEFINED = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
+CP1252_UNDEFINED = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
 # Bytes where ISO-8859-15 differs from ISO-8859-1 and cp1252.
 _LATIN9_DIFF = frozenset({0xA4, 0xA6, 0xA8, 0xB4, 0xB8, 0xBC, 0xBD, 0xBE})
 # cp1252 punctuation that DOS code page 850 uses for French lowercase letters.
@@ -71,9 +74,12 @@ _DOS_SUSPECTS = frozenset({0x80, 0x82, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8B,
 _INTERESTING = _LATIN9_DIFF | _DOS_SUSPECTS
 # translate() table deleting every byte we do not need to look at in context.
 _NOT_INTERESTING = bytes(b for b in range(256) if b not in _INTERESTING)
-# Letters in all three code pages: ASCII letters and 0xC0-0xFF but × and ÷.
+# Letters in all three code pages (ASCII letters, 0xC0-0xFF but × and ÷), and the
+# ISO-8859-15 letters among the differing bytes (Š š ž Œ œ Ÿ): "ŒŒ" is a pair of
+# letters, "¼½" would not be text either way.
 _LETTERS = frozenset(
-    [*range(0x41, 0x5B), *range(0x61, 0x7B), *(b for b in range(0xC0, 0x100) if b not in (0xD7, 0xF7))]
+    [*range(0x41, 0x5B), *range(0x61, 0x7B), *(b for b in range(0xC0, 0x100) if b not in (0xD7, 0xF7)),
+     0xA6, 0xA8, 0xB8, 0xBC, 0xBD, 0xBE]
 )
 _ASCII_LETTERS = frozenset([*range(0x41, 0x5B), *range(0x61, 0x7B)])
 # "Â" then a cp1252 letter or quote (ÂŒ, Â’) is valid UTF-8 for a C1 control code.
@@ -275,7 +281,7 @@ def decide(result: ByteScan) -> str:
         return "utf-8-sig"
     if not result.high_bytes or (result.valid_utf8 and not result.utf8_c1):
         return "utf-8"
-    undefined = result.high_bytes & _CP1252_UNDEFINED
+    undefined = result.high_bytes & CP1252_UNDEFINED
     if undefined:
         shown = ", ".join(f"0x{b:02X}" for b in sorted(undefined))
         raise ImportFileError(

@@ -56,6 +56,7 @@ class Layout:
         self.length = length
         self.fields = {f.name: f for f in fields}
         self._slices = {f.name: slice(f.start - 1, f.end) for f in fields}
+        self._zones = {f.name: (f.start - 1, f.end, f.width, f.kind == "9") for f in fields}
         position = 0
         for f in fields:  # the annex lists the zones in order, without overlap
             if f.start <= position or f.end > length:
@@ -99,13 +100,14 @@ class Layout:
         """
         parts = []
         position = 0
+        zones = self._zones
         for name, value in values.items():
-            f = self.fields[name]
-            if f.kind == "9" and value.isdigit():
-                value = value.zfill(f.width)
-            parts.append(line[position : f.start - 1])
-            parts.append(value[: f.width].ljust(f.width))
-            position = f.end
+            start, end, width, numeric = zones[name]
+            if numeric and value.isdigit():
+                value = value.zfill(width)
+            parts.append(line[position:start])
+            parts.append(value[:width].ljust(width))
+            position = end
         parts.append(line[position:])
         return "".join(parts)
 

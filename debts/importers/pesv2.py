@@ -79,7 +79,7 @@ from .base import (
     numeric_id,
     yyyymmdd,
 )
-from .encoding import check_codec, decide, encoding_label, rewindable, scan
+from .encoding import CP1252_UNDEFINED, check_codec, decide, encoding_label, rewindable, scan
 
 __all__ = ["PUBLIC_BODY_FIELDS", "parse"]
 
@@ -121,15 +121,28 @@ def _child(element: etree._Element | None, name: str) -> etree._Element | None:
     return None
 
 
+# Tag → lower-cased local name. A PES file uses a few dozen tags, looked up millions
+# of times: a plain dict saves the string work (bounded: tags the schema allows).
+_KEYS: dict[str, str] = {}
+_MAX_KEYS = 4096
+
+
 def _values(element: etree._Element | None) -> dict[str, str]:
     """The ``V`` attributes under an element, by lower-cased local name (first wins)."""
     found: dict[str, str] = {}
     if element is None:
         return found
+    keys = _KEYS
     for node in element.iter():
         value = node.get("V")
         if value is not None:
-            found.setdefault(_local(node.tag).lower(), value)
+            tag = node.tag
+            key = keys.get(tag)
+            if key is None:
+                key = _local(tag).lower()
+                if len(keys) < _MAX_KEYS:
+                    keys[tag] = key
+            found.setdefault(key, value)
     return found
 
 
@@ -163,7 +176,7 @@ def _parser_encoding(stream: BinaryIO, forced: str | None) -> str | None:
             "été enregistré en Windows-1252 ou ISO-8859-15. Corrigez la déclaration encoding=… du fichier ou "
             "indiquez son encodage."
         )
-    if canonical == "iso8859-1" and evidence.c1:
+    if canonical == "iso8859-1" and evidence.c1 and not evidence.c1 & CP1252_UNDEFINED:
         return "windows-1252"
     return None
 

@@ -23,6 +23,8 @@ ROLCP + ROLLOC the address. ROLMRE carries no take-in-charge date.
 
 from __future__ import annotations
 
+import datetime
+import functools
 import re
 from collections.abc import Iterator
 from typing import BinaryIO
@@ -101,7 +103,14 @@ _DETAIL_AMOUNTS = (
     (8, "ROLTVA", "Montant TVA assainissement (ROLTVA)"),
     (10, "ROLNMAJ", "Montant non majorable (ROLNMAJ)"),
 )
+_SLICES = [slice(LAYOUT.fields[name].start - 1, LAYOUT.fields[name].end) for name in _NAMES]
 _CODE = re.compile(r"[A-Za-z0-9]{2}")
+
+
+@functools.lru_cache(maxsize=4096)
+def _issue_date(roldat: str) -> datetime.date | None | ValueProblem:
+    """ROLDAT read as SSAAMMJJ; cached, as a rôle's lines share a few dates."""
+    return yyyymmdd(roldat, "Date d'émission (ROLDAT)")
 _TWO_DIGITS = re.compile(r"[0-9]{1,2}")
 
 # ROLTPR (type de produit): 1 eau/assainissement, 2 redevances LEMA, 0 or other: other rôles.
@@ -130,7 +139,7 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
             yield item
             continue
         line_no, line = item
-        values = LAYOUT.read(line, *_NAMES)
+        values = [line[zone] for zone in _SLICES]
         (rolnat, rolex, roldet, rolrec, roldat, *_amounts) = values[:11]
         roltot = values[9]
         errors: list[LineError] = []
@@ -149,7 +158,8 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
             # "EAU": the code recette goes into REFDET, which allows ASCII alphanumerics only.
             if not (code.isascii() and _CODE.fullmatch(code)):
                 errors.append(LineError(
-                    line_no, "ROLREC", code, "Code recette (ROLREC) invalide : 2 lettres ou chiffres sans accent attendus"
+                    line_no, "ROLREC", code,
+                    "Code recette (ROLREC) invalide : 2 lettres ou chiffres sans accent attendus",
                 ))
         elif not (nature.isascii() and len(nature) == 2 and nature.isdigit()):
             errors.append(LineError(
@@ -166,11 +176,13 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
         elif amount == 0:
             errors.append(LineError(line_no, "ROLTOT", roltot.strip(), "Montant total (ROLTOT) nul : rien à payer"))
         for index, name, what in _DETAIL_AMOUNTS:
-            value = values[index].strip()
-            if value and isinstance(implied_cents(value), ValueProblem):
-                errors.append(LineError(line_no, name, value, f"{what} non numérique"))
+            value = values[index]
+            if not (value.isdigit() and value.isascii()):  # zero-filled is the rule, checked fast
+                value = value.strip()
+                if value and isinstance(implied_cents(value), ValueProblem):
+                    errors.append(LineError(line_no, name, value, f"{what} non numérique"))
 
-        issued = yyyymmdd(roldat, "Date d'émission (ROLDAT)")
+        issued = _issue_date(roldat)
         if isinstance(issued, ValueProblem):
             errors.append(LineError(line_no, "ROLDAT", roldat.strip(), issued.message))
 

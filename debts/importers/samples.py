@@ -69,7 +69,7 @@ _PUBLIC_BODIES = (
 _STREETS = (
     "RUE DE L'ÉGLISE", "PLACE DE LA RÉPUBLIQUE", "AVENUE ÉDOUARD HERRIOT", "CHEMIN DES ÉCOLIERS",
     "IMPASSE DE L'ŒILLET", "ALLÉE DES CHÂTAIGNIERS", "RUE DU CŒUR VOLANT", "BOULEVARD FRANÇOIS MITTERRAND",
-    "QUAI DE LA SAÔNE", "RUE JEAN JAURÈS", "ROUTE DE L'ÉTANG", "RUE DES FRÈRES LUMIÈRE",
+    "QUAI DE LA SAÔNE", "RUE JEAN JAURÈS", "ROUTE DE L'ÉTANG", "RUE DES FRÈRES LUMIÈRE", "CHEMIN DE LA FORÊT",
 )
 _COMPLEMENTS = ("BÂTIMENT B", "RÉSIDENCE LES ÉRABLES", "APPARTEMENT 12", "ESCALIER C", "LE HAUT DES ÇÀ")
 _TOWNS = (
@@ -180,9 +180,13 @@ class _Out:
             self.pending = []
 
 
-def _bad_due(bad: int, written: int, share: float) -> bool:
-    """Whether the next record should be a bad one to keep the share of bad records."""
-    return share > 0 and bad + 1 <= share * (written + 1)
+def _bad_due(bad: int, written: int, share: float, count: int) -> bool:
+    """Whether the next record should be a bad one: bad records are spread evenly and
+    there are exactly round(count × share) of them in the end."""
+    target = round(count * share)
+    if bad >= target:
+        return False
+    return bad + 1 <= share * (written + 1) or count - written <= target - bad
 
 
 # --- INDIGO -------------------------------------------------------------------------------
@@ -253,11 +257,13 @@ def write_indigo(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *,
     rng = Random(seed)
     written = bad = debts = 0
     numtitre = 0
+    target_bad = round(records_or_count * bad_share)
     while written < records_or_count:
         numtitre += 1
-        remaining = records_or_count - written
+        # Lines left for good titres, keeping room for the bad lines still due.
+        remaining = records_or_count - written - (target_bad - bad)
         label = f"{rng.choice(_SERVICES)} {rng.choice(_MONTHS)} {EXERCICE}"
-        if _bad_due(bad, written, bad_share):
+        if _bad_due(bad, written, bad_share, records_or_count):
             values = _indigo_values(numtitre=f"{numtitre:08d}", numordre="000001", nature="01",
                                     amount=_amount(rng), person=_person(rng, numtitre), label=label)
             writer.line(_indigo_bad(rng, values))
@@ -381,7 +387,7 @@ def write_rolmre(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *,
             "ROLTPR": "1" if water else ("0", "2")[rng.getrandbits(1)],
         }
         line = rolmre.LAYOUT.splice(templates[rng.getrandbits(10)], values)
-        if _bad_due(bad, written, bad_share):
+        if _bad_due(bad, written, bad_share, records_or_count):
             line = _rolmre_bad(rng, line)
             bad += 1
         writer.line(line)
@@ -467,6 +473,7 @@ class _PesWriter:
         self.exer = EXERCICE
         self.idbord = 0
         self.typbord = "01"
+        self.dtebord: str | None = EXERCICE + "-03-01"
         head = ""
         if declaration:
             head = f'<?xml version="1.0" encoding="{encoding_label(encoding)}"?>\n'
@@ -502,7 +509,7 @@ class _PesWriter:
         total = sum(line.cents or 0 for piece in self.bordereau for line in piece.lines)
         parts = [
             f"<Bordereau><BlocBordereau>{_v('Exer', self.exer)}{_v('IdBord', str(self.idbord))}"
-            f"{_v('TypBord', self.typbord)}{_v('DteBord', EXERCICE + '-03-01')}"
+            f"{_v('TypBord', self.typbord)}{_v('DteBord', self.dtebord)}"
             f"{_v('NbrePce', str(len(self.bordereau)))}{_v('MtBordHt', _decimal(total))}</BlocBordereau>\n"
         ]
         for piece in self.bordereau:
@@ -544,7 +551,7 @@ def _pes_generate(rng: Random, count: int, bad_share: float) -> Iterator[tuple[_
     for number in range(1, count + 1):
         label = f"{rng.choice(_SERVICES).capitalize()} {rng.choice(_MONTHS).lower()} {EXERCICE}"
         dteasp = _date(rng).isoformat()
-        if _bad_due(bad, number - 1, bad_share):
+        if _bad_due(bad, number - 1, bad_share, count):
             bad += 1
             line = _pes_person_line(_person(rng, number * 10), 1, _amount(rng), rng)
             piece = _PesPiece(str(number), label, dteasp, [line])
@@ -598,6 +605,7 @@ def write_pesv2(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *, 
     """
     writer = _PesWriter(out, encoding, declaration, namespace)
     if not isinstance(records_or_count, int):
+        writer.dtebord = None  # the records' own dates only
         pieces = debts = 0
         current: _PesPiece | None = None
         key = None

@@ -49,7 +49,7 @@
         .catch(function () { /* network hiccup: the next tick tries again */ });
     };
 
-    timer = null;
+    timer = window.setInterval(poll, 1000);
   }
 
   // --- Confirmation before a form that commits something -----------------------------

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 - the PES body is XML, one element a line
 """Rebuild the golden files of tests/unit/importers from the annex-5 positions.
 
 Run from the project root: ``python tests/data/importers/build_golden.py``. The

@@ -1,0 +1,41 @@
+"""`/healthz` for the load balancer: can this process serve (database), and how is the rest."""
+
+import datetime
+
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+
+QUEUE_LATE_AFTER = datetime.timedelta(minutes=5)
+
+
+def _database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return "ok"
+    except Exception:  # noqa: BLE001 - any failure means "cannot serve"
+        return "unavailable"
+
+
+def _queue() -> str:
+    """A task waiting for more than a few minutes means no worker is draining the queue."""
+    from django_tasks_db.models import DBTaskResult
+
+    late = DBTaskResult.objects.filter(status="READY", enqueued_at__lt=timezone.now() - QUEUE_LATE_AFTER)
+    return "late" if late.exists() else "ok"
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    database = _database()
+    checks = {"database": database, "queue": _queue() if database == "ok" else "unknown"}
+    healthy = database == "ok"
+    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
+
+
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    """Keep robots out of the staff console, accounts and payment pages."""
+    lines = ["User-agent: *", "Disallow: /gestion/", "Disallow: /compte/", "Disallow: /paiement/", "Disallow: /tipi/"]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
