@@ -405,7 +405,7 @@ def report(rolmre: list[Result], pes: Result | None, meta: dict[str, str]) -> bo
             f"{result.label:<17}{result.sample.size / 1e6:>6.0f}{result.sample.debts:>10}"
             f"{result.imported.seconds:>10.1f}{result.import_rate:>14,.0f}{result.imported.peak_rss_mb:>8.0f}"
             f"{result.ceiling.seconds:>11.1f}{result.ceiling_rate:>15,.0f}{result.ceiling.peak_rss_mb:>10.0f}"
-            f"{result.ratio:>7.2f}{result.parser_rate:>16,.0f}"
+            f"{result.ratio:>7.3f}{result.parser_rate:>16,.0f}"
         )
     if pes:
         print(f"PES V2: {pes.sample.records} pieces → {pes.sample.debts} debts; "

@@ -136,3 +136,26 @@ def debt_debtor_reference(debt: Debt) -> DebtorReference | None:
     if not debt.debtor_ref:
         return None
     return DebtorReference.objects.filter(client_id=debt.client_id, reference=debt.debtor_ref).first()
+
+
+def import_batch_access_codes(batch: ImportBatch):
+    """(reference, name, address, access code) of each debtor of an import, once each."""
+    from django.db.models import Min
+
+    debtors = (
+        DebtorReference.objects.filter(debts__batch=batch)
+        .values("reference", "access_code")
+        .annotate(name=Min("debts__debtor_name"), address=Min("debts__debtor_address"))
+        .order_by("reference")
+    )
+    for row in debtors.iterator(chunk_size=2000):
+        yield row["reference"], row["name"], row["address"].replace("\n", ", "), row["access_code"]
+
+
+def user_by_email(email: str):
+    from django.contrib.auth import get_user_model
+
+    email = email.strip()
+    if not email:
+        return None
+    return get_user_model().objects.filter(email__iexact=email).first()

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -29,9 +29,17 @@ from debts.selectors import (
     import_batch_issues,
     import_batch_report_rows,
     import_batch_status,
+    import_batch_access_codes,
     import_batches_for_staff,
+    user_by_email,
 )
-from debts.services import DebtActionRefused, debt_cancel, debt_mark_paid
+from debts.services import (
+    DebtActionRefused,
+    debt_cancel,
+    debt_mark_paid,
+    reference_link_by_staff,
+    reference_unlink,
+)
 from debts.tasks import import_batch_run
 
 BATCHES_PER_PAGE = 50
@@ -136,20 +144,26 @@ def _cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpResponse:
+    """A streamed CSV for French spreadsheets: `;` separator, UTF-8 with a BOM."""
+    writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
+
+    def lines():
+        yield "\ufeff" + writer.writerow(header)
+        for row in rows:
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 @staff_member_required
 @require_GET
 def batch_report_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     batch = _batch(pk)
-    writer = csv.writer(_Echo(), delimiter=";", lineterminator="\r\n")
-
-    def rows():
-        yield "\ufeff" + writer.writerow(CSV_HEADER)
-        for row in import_batch_report_rows(batch):
-            yield writer.writerow([_cell(value) for value in row])
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="compte-rendu-import-{batch.pk}.csv"'
-    return response
+    rows = ([_cell(value) for value in row] for row in import_batch_report_rows(batch))
+    return _csv_response(f"compte-rendu-import-{batch.pk}.csv", CSV_HEADER, rows)
 
 
 @staff_member_required
@@ -243,3 +257,44 @@ def debt_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def debt_mark_paid_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _debt_action(request, pk, "mark_paid")
+
+
+@staff_member_required
+@require_GET
+def batch_access_codes_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """The access codes of the debtors of an import, for the authority to print on its bills."""
+    batch = _batch(pk)
+    header = ["référence débiteur", "nom", "adresse", "code d'accès"]
+    rows = ([_cell(value) for value in row] for row in import_batch_access_codes(batch))
+    return _csv_response(f"codes-acces-import-{batch.pk}.csv", header, rows)
+
+
+def _staff_debtor(pk: int):
+    debt = get_object_or_404(Debt.objects.select_related("client", "debtor"), pk=pk)
+    debtor = debt_debtor_reference(debt)
+    if debtor is None:
+        raise Http404
+    return debt, debtor
+
+
+@staff_member_required
+@require_POST
+def reference_link_view(request: HttpRequest, pk: int) -> HttpResponse:
+    debt, debtor = _staff_debtor(pk)
+    user = user_by_email(request.POST.get("email", ""))
+    if user is None:
+        messages.error(request, "Aucun compte usager n'a cette adresse électronique : l'usager doit d'abord créer son compte.")
+    else:
+        reference_link_by_staff(debtor=debtor, user=user, staff=request.user)
+        messages.success(request, f"Le compte {user.email} est rattaché à la référence {debtor.reference}.")
+    return redirect("staff:debt-detail", pk=debt.pk)
+
+
+@staff_member_required
+@require_POST
+def reference_unlink_view(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
+    debt, debtor = _staff_debtor(pk)
+    link = get_object_or_404(debtor.links.select_related("user"), pk=link_pk)
+    reference_unlink(debtor=debtor, user=link.user)
+    messages.success(request, f"Le compte {link.user.email} n'est plus rattaché à la référence {debtor.reference}.")
+    return redirect("staff:debt-detail", pk=debt.pk)

@@ -416,3 +416,59 @@ def test_cancelling_a_paid_debt_is_refused(staff):
     assert "Seule une dette à payer ou en cours de validation peut être annulée." in response.text
     debt.refresh_from_db()
     assert debt.state == Debt.State.PAID and not DebtEvent.objects.exists()
+
+
+# --- Linking citizens' accounts, access codes of an import (issue 5) ---------------------------
+
+
+def test_staff_link_and_unlink_an_account_from_the_debt_page(client, django_user_model):
+    from debts.models import ReferenceLink
+    from tests.factories import DebtFactory, DebtorReferenceFactory, UserFactory
+
+    staff = django_user_model.objects.create_user("agent", "agent@example.fr", "x", is_staff=True)
+    client.force_login(staff)
+    debtor = DebtorReferenceFactory()
+    debt = DebtFactory(client=debtor.client, debtor=debtor)
+    citizen = UserFactory(email="Camille.Noel@example.fr")
+    response = client.post(f"/gestion/dettes/{debt.pk}/rattacher/", {"email": "camille.noel@example.fr"}, follow=True)
+    link = ReferenceLink.objects.get(user=citizen, debtor=debtor)
+    assert link.linked_by == staff
+    assert "camille.noel@example.fr".lower() in response.content.decode().lower()
+    response = client.post(f"/gestion/dettes/{debt.pk}/rattacher/", {"email": "inconnu@example.fr"}, follow=True)
+    assert "Aucun compte usager n" in response.content.decode()
+    client.post(f"/gestion/dettes/{debt.pk}/rattachements/{link.pk}/retirer/")
+    assert not ReferenceLink.objects.exists()
+
+
+def test_citizen_cannot_link_through_staff_pages(client):
+    from tests.factories import DebtFactory, DebtorReferenceFactory, UserFactory
+
+    debtor = DebtorReferenceFactory()
+    debt = DebtFactory(client=debtor.client, debtor=debtor)
+    citizen = UserFactory()
+    client.force_login(citizen)
+    response = client.post(f"/gestion/dettes/{debt.pk}/rattacher/", {"email": citizen.email})
+    assert response.status_code == 302 and "/gestion/admin/login/" in response["Location"]
+    assert not citizen.reference_links.exists()
+
+
+def test_access_codes_of_an_import_as_csv(client, django_user_model, tmp_path):
+    from debts.imports import debts_import, import_batch_create
+    from debts.models import DebtorReference
+    from tests.factories import RolmreClientFactory
+    from tests.integration.test_debts_import import rolmre_line, write
+
+    staff = django_user_model.objects.create_user("agent", "agent@example.fr", "x", is_staff=True)
+    client.force_login(staff)
+    water = RolmreClientFactory()
+    lines = [rolmre_line("0000000000001", 100, "=Élodie", rolcli="CLI1"), rolmre_line("0000000000002", 200, "=Élodie", rolcli="CLI1"),
+             rolmre_line("0000000000003", 300, "Jean", rolcli="CLI2")]  # fmt: skip
+    path = write(tmp_path, lines)
+    batch = debts_import(batch=import_batch_create(client=water, fmt="rolmre", path=path, filename="eau.txt"))
+    response = client.get(f"/gestion/imports/{batch.pk}/codes-acces.csv")
+    text = b"".join(response.streaming_content).decode("utf-8")
+    rows = text.lstrip("\ufeff").strip().split("\r\n")
+    assert rows[0] == "référence débiteur;nom;adresse;code d'accès"
+    assert len(rows) == 3  # one line per debtor, not per debt
+    code = DebtorReference.objects.get(reference="CLI1").access_code
+    assert rows[1].startswith("CLI1;'=Élodie;") and rows[1].endswith(code)
