@@ -251,6 +251,10 @@ class Debt(models.Model):
     class Meta:
         verbose_name = "dette"
         verbose_name_plural = "dettes"
+        permissions = [
+            ("access_staff_pages", "Accéder aux pages de gestion (dettes, imports, paiements)"),
+            ("reconcile_debt", "Rapprocher les paiements (marquer payée, annuler)"),
+        ]
         ordering = ["-online_from", "refdet"]
         constraints = [models.UniqueConstraint(fields=["client", "refdet"], name="debt_unique_refdet_per_client")]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
+from tipiportal.roles import agent_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -48,7 +48,7 @@ DEBTS_PER_PAGE = 50
 CSV_HEADER = ["ligne", "pièce", "nature", "champ", "valeur", "message"]
 
 
-@staff_member_required
+@agent_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     return render(request, "staff/home.html", {"recent_batches": import_batches_for_staff()[:5]})
@@ -57,14 +57,14 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- Imports ---------------------------------------------------------------------------
 
 
-@staff_member_required
+@agent_required
 @require_GET
 def batch_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(import_batches_for_staff(), BATCHES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "staff/batch_list.html", {"page": page})
 
 
-@staff_member_required
+@agent_required
 @require_http_methods(["GET", "POST"])
 def batch_new(request: HttpRequest) -> HttpResponse:
     form = ImportUploadForm(request.POST or None, request.FILES or None)
@@ -110,7 +110,7 @@ def _batch(pk: int) -> ImportBatch:
     return get_object_or_404(import_batches_for_staff(), pk=pk)
 
 
-@staff_member_required
+@agent_required
 @never_cache
 @require_GET
 def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
@@ -123,7 +123,7 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "staff/batch_detail.html", context)
 
 
-@staff_member_required
+@agent_required
 @never_cache
 @require_GET
 def batch_status(request: HttpRequest, pk: int) -> JsonResponse:
@@ -158,7 +158,7 @@ def _csv_response(filename: str, header: list[str], rows) -> StreamingHttpRespon
     return response
 
 
-@staff_member_required
+@agent_required
 @require_GET
 def batch_report_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     batch = _batch(pk)
@@ -166,7 +166,7 @@ def batch_report_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     return _csv_response(f"compte-rendu-import-{batch.pk}.csv", CSV_HEADER, rows)
 
 
-@staff_member_required
+@agent_required
 @require_POST
 def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     dry_run = _batch(pk)
@@ -183,7 +183,7 @@ def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Debts -----------------------------------------------------------------------------
 
 
-@staff_member_required
+@agent_required
 @require_GET
 def debt_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
@@ -197,7 +197,7 @@ def debt_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@staff_member_required
+@agent_required
 @require_GET
 def debt_detail(request: HttpRequest, pk: int) -> HttpResponse:
     debt = get_object_or_404(debts_for_staff_detail(), pk=pk)
@@ -247,19 +247,19 @@ def _debt_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     )
 
 
-@staff_member_required
+@agent_required
 @require_http_methods(["GET", "POST"])
 def debt_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _debt_action(request, pk, "cancel")
 
 
-@staff_member_required
+@agent_required
 @require_http_methods(["GET", "POST"])
 def debt_mark_paid_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _debt_action(request, pk, "mark_paid")
 
 
-@staff_member_required
+@agent_required
 @require_GET
 def batch_access_codes_csv(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """The access codes of the debtors of an import, for the authority to print on its bills."""
@@ -277,7 +277,7 @@ def _staff_debtor(pk: int):
     return debt, debtor
 
 
-@staff_member_required
+@agent_required
 @require_POST
 def reference_link_view(request: HttpRequest, pk: int) -> HttpResponse:
     debt, debtor = _staff_debtor(pk)
@@ -290,7 +290,7 @@ def reference_link_view(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("staff:debt-detail", pk=debt.pk)
 
 
-@staff_member_required
+@agent_required
 @require_POST
 def reference_unlink_view(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
     debt, debtor = _staff_debtor(pk)

@@ -63,6 +63,7 @@ class TipiClient(models.Model):
     class Meta:
         verbose_name = "client TIPI"
         verbose_name_plural = "clients TIPI"
+        permissions = [("manage_tipi_clients", "Configurer les clients TIPI, lancer tests et activation")]
         ordering = ["numcli"]
 
     def __str__(self) -> str:

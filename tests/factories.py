@@ -99,3 +99,16 @@ class DebtorReferenceFactory(DjangoModelFactory):
 
     client = factory.SubFactory(TipiClientFactory)
     reference = factory.Sequence(lambda n: f"DEB{n:07d}")
+
+
+def staff_member(username: str = "agent", password: str = "mot-de-passe-agent", role: str = "Agents", **extra):
+    """An agent (or, with role="Administrateurs", an administrator) as the roles migration defines them."""
+    from tipiportal.roles import staff_member_create
+
+    user = staff_member_create(username=username, email=extra.pop("email", f"{username}@mairie.example"),
+                               password=password, role=role)  # fmt: skip
+    for name, value in extra.items():
+        setattr(user, name, value)
+    if extra:
+        user.save()
+    return user

@@ -18,7 +18,7 @@ from debts.importers import DebtRecord, indigo
 from debts.importers.samples import write_indigo
 from debts.models import Debt, ImportBatch
 from tests.e2e.conftest import serious_violations
-from tests.factories import DebtFactory, TipiClientFactory
+from tests.factories import staff_member, DebtFactory, TipiClientFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -27,7 +27,7 @@ PASSWORD = "mot-de-passe-agent-e2e"
 
 @pytest.fixture
 def staff_user():
-    return get_user_model().objects.create_user("agent", "agent@mairie.example", PASSWORD, is_staff=True)
+    return staff_member("agent", PASSWORD, email="agent@mairie.example")
 
 
 @pytest.fixture(autouse=True)

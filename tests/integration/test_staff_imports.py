@@ -11,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from debts.importers import DebtRecord, indigo
 from debts.importers.samples import write_indigo, write_rolmre
 from debts.models import Debt, ImportBatch, ImportIssue
-from tests.factories import RolmreClientFactory, TipiClientFactory
+from tests.factories import staff_member, RolmreClientFactory, TipiClientFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +30,7 @@ def immediate_tasks(settings):
 
 @pytest.fixture
 def staff_user():
-    return get_user_model().objects.create_user("agent", password="mot-de-passe-agent", is_staff=True)
+    return staff_member("agent", "mot-de-passe-agent")
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from debts.models import Debt, DebtEvent, DebtorReference, ImportBatch, ImportIssue
 from payments.models import ReturnNotice
-from tests.factories import DebtFactory, TipiClientFactory, TransactionFactory
+from tests.factories import staff_member, DebtFactory, TipiClientFactory, TransactionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,7 +20,7 @@ LOGIN = "/gestion/admin/login/"
 
 @pytest.fixture
 def staff_user():
-    return get_user_model().objects.create_user("agent", "agent@mairie.example", "mot-de-passe-agent", is_staff=True)
+    return staff_member("agent", "mot-de-passe-agent", email="agent@mairie.example")
 
 
 @pytest.fixture
@@ -106,7 +106,7 @@ def test_posts_without_staff_login_change_nothing(client, batch, who):
 
 
 def test_inactive_staff_member_is_refused(client, batch):
-    user = get_user_model().objects.create_user("ancien", password="x-ancien-x", is_staff=True, is_active=False)
+    user = staff_member("ancien", "x-ancien-x", is_active=False)
     client.force_login(user)
     response = client.get("/gestion/")
     assert response.status_code == 302 and response["Location"].startswith(LOGIN)
@@ -425,7 +425,7 @@ def test_staff_link_and_unlink_an_account_from_the_debt_page(client, django_user
     from debts.models import ReferenceLink
     from tests.factories import DebtFactory, DebtorReferenceFactory, UserFactory
 
-    staff = django_user_model.objects.create_user("agent", "agent@example.fr", "x", is_staff=True)
+    staff = staff_member("agent", "x", email="agent@example.fr")
     client.force_login(staff)
     debtor = DebtorReferenceFactory()
     debt = DebtFactory(client=debtor.client, debtor=debtor)
@@ -458,7 +458,7 @@ def test_access_codes_of_an_import_as_csv(client, django_user_model, tmp_path):
     from tests.factories import RolmreClientFactory
     from tests.integration.test_debts_import import rolmre_line, write
 
-    staff = django_user_model.objects.create_user("agent", "agent@example.fr", "x", is_staff=True)
+    staff = staff_member("agent", "x", email="agent@example.fr")
     client.force_login(staff)
     water = RolmreClientFactory()
     lines = [rolmre_line("0000000000001", 100, "=Élodie", rolcli="CLI1"), rolmre_line("0000000000002", 200, "=Élodie", rolcli="CLI1"),

@@ -14,9 +14,11 @@ from debts.importers.samples import write_sample
 from debts.imports import ImportRefused, debts_import, import_batch_create, import_file_discard
 from debts.models import Debt, DebtorReference, ImportBatch, ReferenceLink
 from payments.models import TipiClient
+from tipiportal.roles import ADMINISTRATORS, AGENTS, staff_member_create
 from payments.tipi import compose_refdet
 
 DEMO_ADMIN = ("admin", "admin-demo-2026")
+DEMO_AGENT = ("agent", "agent-demo-2026")
 DEMO_CITIZEN = ("marie.lefevre@example.org", "citoyenne-demo-2026")
 # Fixed in the demo only, so that the README can print them; real codes are random.
 DEMO_REFERENCES = {"LEFEVRE01": "DEMOLEF226", "DUPONT01": "DEMODUP226", "CARPON01": "DEMOCAR226", "CELIK01": "DEMOCEL226"}
@@ -76,9 +78,10 @@ class Command(BaseCommand):
             )
         self._import_samples(clients)
         user_model = get_user_model()
-        admin = user_model.objects.filter(username=DEMO_ADMIN[0]).first() or user_model.objects.create_superuser(
-            DEMO_ADMIN[0], "admin@example.org", DEMO_ADMIN[1]
+        admin = staff_member_create(
+            username=DEMO_ADMIN[0], email="admin@example.org", password=DEMO_ADMIN[1], role=ADMINISTRATORS
         )
+        staff_member_create(username=DEMO_AGENT[0], email="agent@example.org", password=DEMO_AGENT[1], role=AGENTS)
         citizen = user_model.objects.filter(username=DEMO_CITIZEN[0]).first()
         if citizen is None:
             citizen = user_model.objects.create_user(DEMO_CITIZEN[0], DEMO_CITIZEN[0], DEMO_CITIZEN[1])
@@ -87,7 +90,8 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS("Données de démonstration chargées."))
         for batch in ImportBatch.objects.filter(filename__startswith="demo-"):
             self.stdout.write(f"  Import {batch.filename} : {batch.imported} dettes, {batch.rejected} anomalies signalées")
-        self.stdout.write(f"  Gestion : /gestion/  identifiant « {admin.username} », mot de passe « {DEMO_ADMIN[1]} »")
+        self.stdout.write(f"  Gestion (administrateur) : /gestion/  « {admin.username} », mot de passe « {DEMO_ADMIN[1]} »")
+        self.stdout.write(f"  Gestion (agent) : /gestion/  « {DEMO_AGENT[0]} », mot de passe « {DEMO_AGENT[1]} »")
         self.stdout.write(f"  Compte usager : /compte/  « {DEMO_CITIZEN[0]} », mot de passe « {DEMO_CITIZEN[1]} »")
         self.stdout.write(
             "  Ou créez votre compte (/compte/signup/ ; le lien de confirmation s'affiche dans ce terminal), puis "

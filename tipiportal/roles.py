@@ -1,0 +1,70 @@
+"""The two staff roles: agents (money follow-up) and administrators (also TIPI clients, users).
+
+Groups carry Django permissions (created by a data migration); views check permissions, never
+group names. Citizens have neither and never reach these pages.
+"""
+
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+
+AGENTS = "Agents"
+ADMINISTRATORS = "Administrateurs"
+AGENT_PERMISSIONS = [
+    "debts.access_staff_pages",
+    "debts.reconcile_debt",
+    "debts.view_debt",
+    "debts.view_importbatch",
+    "payments.view_transaction",
+    "payments.view_returnnotice",
+    "payments.view_tipiclient",
+]
+ADMINISTRATOR_PERMISSIONS = AGENT_PERMISSIONS + [
+    "payments.manage_tipi_clients",
+    "payments.add_tipiclient",
+    "payments.change_tipiclient",
+    "auth.view_user",
+    "auth.add_user",
+    "auth.change_user",
+]
+
+
+def _requires(permission: str):
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated or not user.is_staff:
+                return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+            if not user.has_perm(permission):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+agent_required = _requires("debts.access_staff_pages")
+administrator_required = _requires("payments.manage_tipi_clients")
+
+
+def staff_member_create(*, username: str, email: str, password: str, role: str):
+    """An agent or an administrator (Django staff, in the role's group); administrators also superusers
+    of the admin console, where they manage users."""
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    if role not in (AGENTS, ADMINISTRATORS):
+        raise ValueError(f"unknown role {role!r}")
+    user_model = get_user_model()
+    user = user_model.objects.filter(username=username).first() or user_model(username=username)
+    user.email = email
+    user.is_staff = True
+    user.is_superuser = role == ADMINISTRATORS
+    user.set_password(password)
+    user.save()
+    user.groups.add(Group.objects.get(name=role))
+    return user
