@@ -7,7 +7,7 @@ PORT ?= 8000
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 DEV_ENV := DEBUG=1 TIPI_SANDBOX=1 PORTAL_PUBLIC_URL=http://$(HOST):$(PORT)
 
-.PHONY: run test test-sqlite test-postgres migrate demo chromium bench clean
+.PHONY: run test test-sqlite test-postgres migrate demo chromium bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ test-postgres: $(VENV)/.test
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { echo "Installing Debian's chromium…"; \
 		(apt-get update -qq && apt-get install -y -qq chromium) >/dev/null; }
+
+## fuzz: the long fuzzing profile (10,000 cases per property; make test runs a quick one)
+fuzz: $(VENV)/.test
+	HYPOTHESIS_PROFILE=long env -u DATABASE_URL $(BIN)/pytest -q tests/unit/test_fuzz_inputs.py \
+		tests/integration/test_fuzz_forms.py tests/unit/tipi/test_tipi_properties.py
 
 ## bench: the benchmarks (not part of make test)
 bench: $(VENV)/.test

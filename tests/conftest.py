@@ -1,7 +1,17 @@
 """Shared fixtures: factories registered, the database vendor, a return POST helper."""
 
+import os
+
 import pytest
 from django.db import connection
+from hypothesis import HealthCheck, settings
+
+# Fuzzing: a quick profile in `make test`, a long one (10,000 cases each) with `make fuzz`.
+settings.register_profile("quick", max_examples=60, deadline=None)
+settings.register_profile(
+    "long", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 
 def pytest_collection_modifyitems(config, items):
