@@ -51,14 +51,31 @@ agent_required = _requires("debts.access_staff_pages")
 administrator_required = _requires("payments.manage_tipi_clients")
 
 
+def roles_install(group_model, permission_model) -> None:
+    """Create (or complete) the two groups with their permissions. Idempotent.
+
+    Called by the data migration (with historical models) and before creating a staff member,
+    so that a database emptied by `flush` (browser tests do it) gets its roles back.
+    """
+    for name, codes in ((AGENTS, AGENT_PERMISSIONS), (ADMINISTRATORS, ADMINISTRATOR_PERMISSIONS)):
+        group, _ = group_model.objects.get_or_create(name=name)
+        for code in codes:
+            app_label, codename = code.split(".")
+            # A permission of a model that a later migration creates is added by that one.
+            found = permission_model.objects.filter(content_type__app_label=app_label, codename=codename).first()
+            if found is not None:
+                group.permissions.add(found)
+
+
 def staff_member_create(*, username: str, email: str, password: str, role: str):
     """An agent or an administrator (Django staff, in the role's group); administrators also superusers
     of the admin console, where they manage users."""
     from django.contrib.auth import get_user_model
-    from django.contrib.auth.models import Group
+    from django.contrib.auth.models import Group, Permission
 
     if role not in (AGENTS, ADMINISTRATORS):
         raise ValueError(f"unknown role {role!r}")
+    roles_install(Group, Permission)
     user_model = get_user_model()
     user = user_model.objects.filter(username=username).first() or user_model(username=username)
     user.email = email

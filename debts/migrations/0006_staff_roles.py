@@ -3,7 +3,7 @@
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
 
-from tipiportal.roles import ADMINISTRATOR_PERMISSIONS, ADMINISTRATORS, AGENT_PERMISSIONS, AGENTS
+from tipiportal.roles import roles_install
 
 
 def create_roles(apps, schema_editor):
@@ -12,13 +12,7 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, verbosity=0)
         app_config.models_module = None
-    group_model = apps.get_model("auth", "Group")
-    permission_model = apps.get_model("auth", "Permission")
-    for name, codes in ((AGENTS, AGENT_PERMISSIONS), (ADMINISTRATORS, ADMINISTRATOR_PERMISSIONS)):
-        group, _ = group_model.objects.get_or_create(name=name)
-        for code in codes:
-            app_label, codename = code.split(".")
-            group.permissions.add(permission_model.objects.get(content_type__app_label=app_label, codename=codename))
+    roles_install(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 class Migration(migrations.Migration):
