@@ -6,13 +6,14 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
+from debts.choruspro.selectors import debt_is_public_body, public_body_annotation
 from debts.models import Debt, DebtorReference
 from payments.models import TipiClient, Transaction
 
 
 @dataclass(frozen=True)
 class DebtStatus:
-    code: str  # payable, in_progress, paid, expired, not_yet, card_limit, unavailable
+    code: str  # payable, in_progress, paid, public_body, expired, not_yet, card_limit, unavailable
     label: str
     payable: bool
 
@@ -23,6 +24,10 @@ def debt_status(debt: Debt, today: datetime.date) -> DebtStatus:
         return DebtStatus("in_progress", "Paiement CB par Internet en cours de validation", False)
     if debt.state == Debt.State.PAID:
         return DebtStatus("paid", "Payée", False)
+    if debt_is_public_body(debt):
+        return DebtStatus(
+            "public_body", "Facture adressée à un organisme public par Chorus Pro : elle ne se paie pas par carte", False
+        )
     if debt.is_expired(today):
         return DebtStatus(
             "expired",
@@ -65,7 +70,10 @@ DEBT_LIST_FIELDS = (
 
 def account_debt_list(user) -> QuerySet[Debt]:
     """account_debts for the list and its polled states: only the columns they show (one query)."""
-    return account_debts(user).select_related(None).select_related("client").only(*DEBT_LIST_FIELDS)
+    return (
+        account_debts(user).select_related(None).select_related("client").only(*DEBT_LIST_FIELDS)
+        .annotate(**public_body_annotation())
+    )  # fmt: skip
 
 
 def account_debt_get(user, pk: int) -> Debt:

@@ -20,11 +20,18 @@ One run, everything set up here and cleaned up afterwards:
    counts the requests put on the wire, so that ``stored`` (ReturnNotice rows) can be
    compared with ``sent`` exactly, and the outcomes with what the bodies sent must give.
 
-Worker class: gthread. The endpoint spends most of its time waiting on PostgreSQL (two
-commits, each waiting for the WAL flush), so a few threads per process keep both cores
-busy while requests wait, and let PostgreSQL group their commits; a sync worker would
-serve one request per process at a time and sit idle during every flush. Each thread
-keeps its own connection (CONN_MAX_AGE), so workers × threads connections are open.
+Worker class: gthread, 4 threads per worker (--threads), for two reasons. The endpoint
+waits on PostgreSQL twice per notice (two commits, each waiting for its WAL flush): threads
+let a process serve other requests meanwhile, and let PostgreSQL group the commits. And
+gthread keeps HTTP connections alive, where the sync worker closes every connection after
+one answer (wrk would then measure TCP connects as much as Django). On the 2-core machine
+this was written on, the endpoint turned out CPU-bound (≈ 5 ms of gunicorn CPU per notice,
+both cores busy): 2, 4 and 8 threads gave the same req/s within noise, so 4 are kept. Each
+thread keeps its own PostgreSQL connection (CONN_MAX_AGE): 2 × 4 = 8 connections.
+
+The machine's load is sampled for a second before the run and printed: on a shared machine
+the req/s move with the neighbours' load; the "app CPU" column (gunicorn's CPU time per
+request) moves much less, and the ratios are taken from one run.
 
 Exit status 0 whatever the figures (they are printed, with the goals); 2 when the set-up
 fails (no PostgreSQL, no wrk, gunicorn does not start).
@@ -153,6 +160,7 @@ def setup_django(env: dict[str, str]) -> None:
     from django.db import connection
 
     call_command("migrate", verbosity=0, interactive=False)
+    call_command("createcachetable", verbosity=0)  # as a deployment would (the database cache)
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TABLE bench_raw (id bigserial PRIMARY KEY, body bytea NOT NULL,"
@@ -528,11 +536,14 @@ def main() -> int:
         db_created = True
         (workdir / "static").mkdir()
         env = production_env(database_url(args.postgres_url, args.db_name), workdir / "static")
-        setup_django(env)
         plan = plan_bodies(args.bodies, rng)
-        print(f"Creating {sum(1 for k, _ in plan if k == 'valid') + 500} debts and transactions, "
-              f"{len(plan)} bodies…", flush=True)
-        bodies, _ = create_data(plan, rng)
+        try:
+            setup_django(env)
+            print(f"Creating {sum(1 for k, _ in plan if k == 'valid') + 500} debts and transactions, "
+                  f"{len(plan)} bodies…", flush=True)
+            bodies, _ = create_data(plan, rng)
+        except Exception as exc:  # noqa: BLE001 - a broken tree or database: say so, exit 2
+            raise SetupError(f"migrating or filling {args.db_name} failed: {exc!r}") from exc
         bodies_path = workdir / "bodies.txt"
         write_bodies(bodies, bodies_path)
 
@@ -549,7 +560,8 @@ def main() -> int:
 
         port = free_port()
         cmd = gunicorn_command(port, args)
-        print(f"Starting gunicorn: DJANGO_SETTINGS_MODULE=bench.settings {shlex.join(cmd[1:])}", flush=True)
+        shown_env = " ".join(f"{k}={'…' if k == 'SECRET_KEY' else v}" for k, v in env.items())
+        print(f"Starting gunicorn: {shown_env} {shlex.join(cmd)}", flush=True)
         gunicorn = start_gunicorn(cmd, env, workdir / "gunicorn.log", port)
 
         def raw_rows() -> int:

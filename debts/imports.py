@@ -6,21 +6,24 @@ one statement. So a million records never sit in memory, progress is visible to 
 connections while it runs, and "complete" mode is all-or-nothing.
 """
 
+import contextvars
 import datetime
 import hashlib
 import logging
 import os
+import queue
 import shutil
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django.db import transaction as db_transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from debts.importers import DebtRecord, ImportFileError, LineError, parse
+from debts.importers import ImportFileError, LineError, parse
 from debts.models import (
     ACCESS_CODE_ALPHABET,
     ACCESS_CODE_LENGTH,
@@ -37,6 +40,9 @@ from payments.tipi import compose_refdet
 logger = logging.getLogger(__name__)
 
 CHUNK = 5_000
+# PostgreSQL, outside a transaction: chunks are written by a thread with its own connection
+# while the next chunk is parsed (see _BackgroundStaging).
+BACKGROUND_STAGING = True
 PROTOCOL_FORMAT = {"indigo": "indigo", "rolmre": "rolmre", "pesv2": "pesv2"}  # one client, one protocol
 
 
@@ -146,11 +152,24 @@ def _stage(batch: ImportBatch, handle, today: datetime.date) -> None:
     protocol = client.tipi_protocol
     online_from = today + datetime.timedelta(days=1)
     delay = datetime.timedelta(days=client.online_delay_days)
-    one_day = datetime.timedelta(days=1)
     # Plain tuples in _STAGED_COLUMNS order (COPY takes them as they are): building a model
     # instance per record cost more than parsing it.
     rows: list[tuple] = []
     issues: list[ImportIssue] = []
+    background = _BackgroundStaging() if _background_staging_possible() else None
+    token = _background.set(background)
+    try:
+        _stage_records(batch, handle, protocol, rows, issues, online_from, delay)
+        if background is not None:
+            background.finish()  # every chunk written (or its error raised) before the checks
+    finally:
+        _background.reset(token)
+        if background is not None:
+            background.stop()  # the thread is gone before anyone cleans the staging area up
+
+
+def _stage_records(batch, handle, protocol, rows, issues, online_from, delay) -> None:
+    one_day = datetime.timedelta(days=1)
     records = 0
     batch_id, status_ok = batch.pk, StagedDebt.Status.OK
     for item in parse(batch.fmt, handle, encoding=batch.encoding or None):
@@ -187,7 +206,12 @@ def _issue(batch: ImportBatch, error: LineError) -> ImportIssue:
 
 def _flush(batch: ImportBatch, rows: list[tuple], issues: list[ImportIssue], records: int, handle) -> None:
     if rows:
-        _copy_staged(rows)
+        background = _background.get()
+        # A file of less than a chunk is staged right here: no thread, no second connection.
+        if background is not None and (len(rows) >= CHUNK or background.started):
+            background.put(rows.copy())
+        else:
+            _copy_staged(rows)
         rows.clear()
     if issues:
         ImportIssue.objects.bulk_create(issues, batch_size=1000)
@@ -196,15 +220,77 @@ def _flush(batch: ImportBatch, rows: list[tuple], issues: list[ImportIssue], rec
     _progress(batch, records_read=records, bytes_read=min(position, batch.file_size))
 
 
+_background: contextvars.ContextVar["_BackgroundStaging | None"] = contextvars.ContextVar(
+    "import_background_staging", default=None
+)
+
+
+def _background_staging_possible() -> bool:
+    # The thread's connection must see the batch row and commits on its own: not inside a
+    # transaction (nor a test's). SQLite has one writer anyway.
+    return BACKGROUND_STAGING and connection.vendor == "postgresql" and not connection.in_atomic_block
+
+
+class _BackgroundStaging:
+    """Writes staged chunks (COPY, then the commit with its foreign-key checks) in a thread with
+    its own database connection, while the caller parses the next chunk: the database's share of
+    staging runs on the other core instead of after the parser's. One chunk waits at most, so
+    memory stays bounded; an error is raised in the caller at its next chunk or at finish()."""
+
+    def __init__(self) -> None:
+        self._chunks: queue.Queue[list[tuple] | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._thread is not None
+
+    def put(self, rows: list[tuple]) -> None:
+        self._raise_error()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="import-staging", daemon=True)
+            self._thread.start()
+        self._chunks.put(rows)
+
+    def finish(self) -> None:
+        self.stop()
+        self._raise_error()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._chunks.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+
+    def _run(self) -> None:
+        try:
+            while (rows := self._chunks.get()) is not None:
+                if self._error is None:  # after a failure the chunks are only drained
+                    try:
+                        _copy_staged(rows)
+                    except BaseException as exc:  # noqa: BLE001 - handed over to the caller
+                        self._error = exc
+        finally:
+            connections.close_all()  # this thread's connection only
+
+
 _STAGED_COLUMNS = [
     "batch_id", "line_no", "status", "refdet", "ref_parts", "amount_cents", "debtor_ref", "debtor_name",
     "debtor_address", "label", "issued_on", "online_from", "online_until", "raw_record",
 ]  # fmt: skip
-# Their PostgreSQL types, so that COPY picks each column's dumper once (binary format).
-_STAGED_TYPES = [
-    "int8", "int4", "varchar", "varchar", "jsonb", "int8", "varchar", "varchar", "text", "varchar", "date", "date",
-    "date", "text",
-]  # fmt: skip
+
+
+def _staged_types() -> list[str]:
+    """The columns' PostgreSQL types as the model declares them ("varchar(30)" → "varchar"), so
+    that binary COPY picks each column's dumper once instead of guessing it value by value."""
+    fields = {f.attname: f for f in StagedDebt._meta.concrete_fields}
+    return [fields[name].db_type(connection).split("(")[0] for name in _STAGED_COLUMNS]
 
 
 def _copy_staged(rows: list[tuple]) -> None:
@@ -215,7 +301,7 @@ def _copy_staged(rows: list[tuple]) -> None:
     table = StagedDebt._meta.db_table
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {table} ({', '.join(_STAGED_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
-            copy.set_types(_STAGED_TYPES)
+            copy.set_types(_staged_types())
             for row in rows:
                 copy.write_row(row)
 

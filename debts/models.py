@@ -6,6 +6,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 from payments.tipi import Protocol
 
@@ -247,6 +248,13 @@ class Debt(models.Model):
     raw_record = models.TextField("enregistrement source (audit)", blank=True)
     created_at = models.DateTimeField("créée le", auto_now_add=True)
     updated_at = models.DateTimeField("modifiée le", auto_now=True)
+    # Audit trail of every save (who, when, before/after: django-simple-history); the source
+    # record never changes and would only be copied again and again.
+    history = HistoricalRecords(
+        excluded_fields=["raw_record", "updated_at"],
+        verbose_name="historique d'une dette",
+        verbose_name_plural="historique des dettes",
+    )
 
     class Meta:
         verbose_name = "dette"
@@ -288,6 +296,7 @@ class DebtEvent(models.Model):
     class Action(models.TextChoices):
         CANCEL = "cancel", "Annulation"
         MARK_PAID = "mark_paid", "Marquée payée"
+        UNDO_PAID = "undo_paid", "Paiement défait"
 
     debt = models.ForeignKey(Debt, on_delete=models.CASCADE, related_name="events", verbose_name="dette")
     action = models.CharField("action", max_length=12, choices=Action.choices)

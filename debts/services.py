@@ -33,19 +33,21 @@ def debt_payment_anomalies(*, debt: Debt, amount_cents: int, today: datetime.dat
     return anomalies
 
 
-def debt_payment_received(*, debt: Debt) -> list[str]:
+def debt_payment_received(*, debt_id: int) -> list[str]:
     """A `P` return arrived for this debt: open → in_progress. Returns flags for staff.
 
-    The caller holds the transaction; the debt row is locked here. A `P` means money was
-    taken, so it is never refused: a debt that was not open is flagged instead.
+    One conditional UPDATE (atomic in the database, and the return endpoint's hot path); the
+    transaction's row lock is held by the caller. A `P` means money was taken, so it is never
+    refused: a debt that was not open is flagged instead. This is not a staff action, so it
+    leaves no audit-history row; the transaction and its return notice record it.
     """
-    with db_transaction.atomic():
-        debt = Debt.objects.select_for_update().get(pk=debt.pk)
-        if debt.state == Debt.State.OPEN:
-            debt.state = Debt.State.IN_PROGRESS
-            debt.save(update_fields=["state", "updated_at"])
-            return []
-        return [f"debt_was_{debt.state}"]
+    moved = Debt.objects.filter(pk=debt_id, state=Debt.State.OPEN).update(
+        state=Debt.State.IN_PROGRESS, updated_at=timezone.now()
+    )
+    if moved:
+        return []
+    state = Debt.objects.filter(pk=debt_id).values_list("state", flat=True).first()
+    return [f"debt_was_{state}"]
 
 
 class DebtActionRefused(Exception):
@@ -136,3 +138,30 @@ def reference_link_by_staff(*, debtor: DebtorReference, user, staff) -> Referenc
 def reference_unlink(*, debtor: DebtorReference, user) -> None:
     """Remove a reference from an account (by the citizen, or by staff)."""
     ReferenceLink.objects.filter(user=user, debtor=debtor).delete()
+
+
+# --- Reconciliation: undo a "paid" --------------------------------------------------------
+
+
+def debt_undo_paid(*, debt: Debt, user, reason: str) -> Debt:
+    """Staff undo a payment confirmation made by mistake (wrong line of a reconciliation file).
+
+    The debt goes back to the state it had before it was marked paid (in progress for a
+    reconciled TIPI payment; open for a payment confirmed by another means), else in progress.
+    Audited like the other actions, with the reason.
+    """
+    if not reason.strip():
+        raise DebtActionRefused("Indiquez le motif : il est conservé dans l'historique de la dette.")
+    with db_transaction.atomic():
+        debt = Debt.objects.select_for_update().get(pk=debt.pk)
+        if debt.state != Debt.State.PAID:
+            raise DebtActionRefused("Seule une dette payée peut revenir à son état précédent.")
+        marked = debt.events.filter(action=DebtEvent.Action.MARK_PAID).order_by("-at", "-pk").first()
+        target = marked.state_before if marked is not None else Debt.State.IN_PROGRESS
+        DebtEvent.objects.create(
+            debt=debt, action=DebtEvent.Action.UNDO_PAID, state_before=debt.state, state_after=target,
+            reason=reason.strip(), user=user,
+        )  # fmt: skip
+        debt.state = target
+        debt.save(update_fields=["state", "updated_at"])
+    return debt

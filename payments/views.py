@@ -13,7 +13,7 @@ from payments.forms import ManualPaymentForm
 from payments.models import TipiClient, Transaction
 from payments.selectors import clients_for_manual_payment, transaction_status
 from tipiportal.network import TOO_MANY, client_ip, too_many_posts
-from payments.services import PaymentRefused, manual_payment_start, notice_apply, notice_record, transaction_retry
+from payments.services import PaymentRefused, manual_payment_start, notice_apply_fresh, notice_record, transaction_retry
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ def tipi_return(request: HttpRequest) -> HttpResponse:
         logger.exception("return notice could not be stored")
         return HttpResponse("OK", content_type="text/plain")
     try:
-        notice_apply(notice=notice)
+        notice_apply_fresh(notice=notice)
     except Exception:  # noqa: BLE001 - the notice is stored (outcome 'received') and can be replayed
         logger.exception("return notice %s could not be applied", notice.pk)
     return HttpResponse("OK", content_type="text/plain")

@@ -47,6 +47,53 @@ TIPI_NO_ANSWER_AFTER_MINUTES = env.int("TIPI_NO_ANSWER_AFTER_MINUTES", default=6
 # Where uploaded debt files wait for the import worker (shared by web and worker machines).
 IMPORTS_DIR = env.path("IMPORTS_DIR", default=BASE_DIR / "var" / "imports")
 
+# --- Chorus Pro (invoices to public bodies, through PISTE) ----------------------------------
+# The sandbox plays PISTE and Chorus Pro (both environments) at /chorus-sandbox/, reached over
+# HTTP like the real ones: only the base URLs differ. On with the TIPI sandbox; never in production.
+CHORUS_SANDBOX = env.bool("CHORUS_SANDBOX", default=TIPI_SANDBOX)
+_CHORUS_SANDBOX_ROOT = f"{PORTAL_PUBLIC_URL}/chorus-sandbox"
+_CHORUS_REAL_URLS = {
+    "qualification": ("https://sandbox-oauth.piste.gouv.fr", "https://sandbox-api.piste.gouv.fr"),
+    "production": ("https://oauth.piste.gouv.fr", "https://api.piste.gouv.fr"),
+}
+# Demo credentials the sandbox knows (not secrets: they open nothing but the sandbox).
+_CHORUS_SANDBOX_CREDENTIALS = {
+    "qualification": ("piste-qualif-demo", "secret-qualif-demo", "TECH_QUALIF_DEMO@cpro.fr", "Qualif-Demo-2026!"),
+    "production": ("piste-prod-demo", "secret-prod-demo", "TECH_PROD_DEMO@cpro.fr", "Prod-Demo-2026!"),
+}
+CHORUS_URLS = {}
+CHORUS_CREDENTIALS = {}
+for _env_name, (_oauth, _api) in _CHORUS_REAL_URLS.items():
+    _prefix = f"CHORUS_{_env_name.upper()}_"
+    if CHORUS_SANDBOX:
+        _oauth, _api = f"{_CHORUS_SANDBOX_ROOT}/{_env_name}/oauth", f"{_CHORUS_SANDBOX_ROOT}/{_env_name}/api"
+    CHORUS_URLS[_env_name] = {
+        # Token at <oauth>/api/oauth/token, calls at <api>/cpro/…
+        "oauth": env.str(_prefix + "OAUTH_URL", default=_oauth).rstrip("/"),
+        "api": env.str(_prefix + "API_URL", default=_api).rstrip("/"),
+    }
+    _demo = _CHORUS_SANDBOX_CREDENTIALS[_env_name] if CHORUS_SANDBOX else ("", "", "", "")
+    # Secrets come from the environment only: never stored in the database, never shown back.
+    CHORUS_CREDENTIALS[_env_name] = {
+        "client_id": env.str(_prefix + "CLIENT_ID", default=_demo[0]),
+        "client_secret": env.str(_prefix + "CLIENT_SECRET", default=_demo[1]),
+        "login": env.str(_prefix + "LOGIN", default=_demo[2]),
+        "password": env.str(_prefix + "PASSWORD", default=_demo[3]),
+    }
+# HTTP: (connect, read) timeouts in seconds, retries (5xx and network errors only) and back-off factor.
+CHORUS_HTTP_TIMEOUT = (env.float("CHORUS_CONNECT_TIMEOUT", default=5.0), env.float("CHORUS_READ_TIMEOUT", default=30.0))
+CHORUS_HTTP_RETRIES = env.int("CHORUS_HTTP_RETRIES", default=3)
+CHORUS_HTTP_BACKOFF = env.float("CHORUS_HTTP_BACKOFF", default=0.5)
+# Invoices not yet final are polled by `manage.py choruspro poll` (cron / systemd timer). With a
+# positive interval, each submitted invoice also re-enqueues its own follow-up in the task queue
+# (development: the sandbox moves fast; production: leave 0 and use the timer).
+CHORUS_FOLLOW_UP_SECONDS = env.int("CHORUS_FOLLOW_UP_SECONDS", default=20 if CHORUS_SANDBOX else 0)
+# Warn this many days before the technical password expires or the client secret is due (3 months).
+CHORUS_RENEWAL_WARNING_DAYS = env.int("CHORUS_RENEWAL_WARNING_DAYS", default=21)
+# Sandbox only: a token's lifetime, and the time between two automatic status steps of an invoice.
+CHORUS_SANDBOX_TOKEN_SECONDS = env.int("CHORUS_SANDBOX_TOKEN_SECONDS", default=3600)
+CHORUS_SANDBOX_STEP_SECONDS = env.int("CHORUS_SANDBOX_STEP_SECONDS", default=30)
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -60,12 +107,16 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_tasks_db",
+    "simple_history",
     "payments",
     "debts",
     "accounts",
 ]
+INSTALLED_APPS.append("debts.choruspro")
 if TIPI_SANDBOX:
     INSTALLED_APPS.append("payments.sandbox")
+if CHORUS_SANDBOX:
+    INSTALLED_APPS.append("debts.choruspro.sandbox")
 
 MIDDLEWARE = [
     "tipiportal.logging.RequestIdMiddleware",
@@ -79,6 +130,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Who made a change, for the audit trail of debts and TIPI clients (django-simple-history).
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -7,7 +7,10 @@ from tipiportal.health import healthz, robots_txt
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("robots.txt", robots_txt, name="robots"),
+    path("gestion/chorus-pro/", include("debts.choruspro.urls")),
     path("gestion/", include("debts.urls")),
+    path("gestion/tipi/", include("payments.console_urls")),
+    path("gestion/suivi/", include("payments.followup_urls")),
     path("gestion/admin/", admin.site.urls),
     path("compte/", include("accounts.urls")),
     path("compte/", include("allauth.urls")),
@@ -17,3 +20,7 @@ urlpatterns = [
 if settings.TIPI_SANDBOX:
     # Same path as the real service, so only TIPI_BASE_URL differs. Never routed in production.
     urlpatterns.append(path("", include("payments.sandbox.urls")))
+
+if settings.CHORUS_SANDBOX:
+    # PISTE and Chorus Pro, reached over HTTP by the portal's client like the real ones. Never in production.
+    urlpatterns.append(path("chorus-sandbox/", include("debts.choruspro.sandbox.urls")))

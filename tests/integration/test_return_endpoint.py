@@ -174,7 +174,7 @@ def test_notice_is_kept_even_when_applying_fails(client, monkeypatch):
     def explode(**kwargs):
         raise RuntimeError("database hiccup")
 
-    monkeypatch.setattr("payments.views.notice_apply", explode)
+    monkeypatch.setattr("payments.views.notice_apply_fresh", explode)
     transaction = TransactionFactory()
     assert post(client, retour_body(transaction)).status_code == 200
     assert ReturnNotice.objects.get().outcome == ReturnNotice.Outcome.RECEIVED
@@ -187,3 +187,17 @@ def test_activation_return_activates_the_client(client):
     post(client, retour_body(transaction))
     transaction.client.refresh_from_db()
     assert transaction.client.state == "active"
+
+
+def test_a_replay_racing_with_the_endpoint_cannot_apply_twice():
+    from payments.services import notice_apply, notice_apply_fresh, notice_record
+
+    transaction = TransactionFactory()
+    notice = notice_record(body=retour_body(transaction).encode(), content_type=FORM, headers={}, remote_addr=None)
+    assert notice_apply(notice_id=notice.pk).outcome == "applied"  # a replayer got there first
+    again = notice_apply_fresh(notice=notice)  # the endpoint's stale copy still says "received"
+    assert again.outcome == "applied"
+    transaction.refresh_from_db()
+    assert transaction.state == "paid"
+    assert ReturnNotice.objects.get().outcome == "applied"
+    assert notice_apply(notice_id=notice.pk).outcome == "applied"  # a processed notice is left as it is

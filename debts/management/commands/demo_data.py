@@ -77,6 +77,7 @@ class Command(BaseCommand):
                 },
             )
         self._import_samples(clients)
+        chorus_debt = self._chorus_demo(indigo, today)
         user_model = get_user_model()
         admin = staff_member_create(
             username=DEMO_ADMIN[0], email="admin@example.org", password=DEMO_ADMIN[1], role=ADMINISTRATORS
@@ -100,6 +101,11 @@ class Command(BaseCommand):
         self.stdout.write(f"  À payer (Restauration scolaire) : année {year}, titre 123, ordre 000001, montant 38,08")
         self.stdout.write(f"  À payer (Régie des eaux) : année {year}, facture 8698509103613, montant 38,08")
         self.stdout.write("  Carte de test : 1111 2222 3333 4444, date future (ex. 12/30), cryptogramme 123")
+        self.stdout.write(
+            "  Chorus Pro (bac à sable) : /gestion/chorus-pro/parametres/ (administrateur) « Tester la connexion » ; "
+            f"/gestion/chorus-pro/dettes/{chorus_debt.pk}/ (agent) : facture du Collège Jean Moulin à envoyer "
+            "(code service INTENDANCE), statuts forcés sur /chorus-sandbox/"
+        )
 
     def _import_samples(self, clients: dict[str, TipiClient]) -> None:
         """Generated files, imported as staff would import them (once: same file, same hash)."""
@@ -115,3 +121,34 @@ class Command(BaseCommand):
                 except ImportRefused:
                     continue  # already imported on an earlier run
                 import_file_discard(batch=debts_import(batch=batch))
+
+    def _chorus_demo(self, client: TipiClient, today: datetime.date) -> Debt:
+        """A public-body debtor (invoiced through Chorus Pro, never offered card payment) and the
+        authority's Chorus Pro settings, matching the sandbox's demo structures."""
+        from debts.choruspro.models import ChorusAccount, ChorusSettings
+        from debts.choruspro.services import public_body_mark
+
+        ChorusSettings.objects.update_or_create(pk=1, defaults={
+            "supplier_siret": "21990001600011", "supplier_name": "COMMUNE DE DÉMO",
+            "supplier_address": "1 place de la Mairie\n99000 DÉMO", "iban": "FR14 2004 1010 0505 0001 3M02 606",
+            "bic": "BDFEFRPPCCT", "bank_label": "Trésorerie de Démo",
+        })  # fmt: skip
+        # The demo's client secret is due for renewal soon: the warning shows on the staff home.
+        ChorusAccount.objects.update_or_create(environment="qualification", defaults={
+            "password_expires_on": today + datetime.timedelta(days=365),
+            "secret_renewed_on": today - datetime.timedelta(days=80),
+        })  # fmt: skip
+        debtor, _ = DebtorReference.objects.get_or_create(client=client, reference="COLLEGE01")
+        parts = {"codexer": str(today.year), "numtitre": "00000300", "numordre": "000001"}
+        debt, _ = Debt.objects.update_or_create(
+            client=client, refdet=compose_refdet(client.tipi_protocol, **parts),
+            defaults={
+                "ref_parts": parts, "amount_cents": 184250, "label": "Restauration scolaire – repas des élèves, octobre",
+                "debtor_name": "COLLÈGE JEAN MOULIN", "debtor_address": "2 rue des Écoles\n42000 SAINT-ÉTIENNE",
+                "debtor_ref": debtor.reference, "debtor": debtor, "issued_on": today - datetime.timedelta(days=6),
+                "online_from": today - datetime.timedelta(days=5), "online_until": today + datetime.timedelta(days=55),
+            },
+        )  # fmt: skip
+        # The structure is looked up by SIRET on first use (the sandbox is not up while this runs).
+        public_body_mark(debtor=debtor, siret="19420012700018", lookup=False)
+        return debt
