@@ -3,6 +3,7 @@
 import datetime
 import secrets
 
+from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
@@ -41,9 +42,16 @@ def debt_payment_received(*, debt_id: int) -> list[str]:
     refused: a debt that was not open is flagged instead. This is not a staff action, so it
     leaves no audit-history row; the transaction and its return notice record it.
     """
-    moved = Debt.objects.filter(pk=debt_id, state=Debt.State.OPEN).update(
-        state=Debt.State.IN_PROGRESS, updated_at=timezone.now()
-    )
+    table, column = connection.ops.quote_name(Debt._meta.db_table), connection.ops.quote_name
+    # Written out: this is the return endpoint's hot path (see payments/returns_sql.py).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column('state')} = %s, {column('updated_at')} = %s "
+            f"WHERE {column('id')} = %s AND {column('state')} = %s",
+            [Debt.State.IN_PROGRESS.value, connection.ops.adapt_datetimefield_value(timezone.now()), debt_id,
+             Debt.State.OPEN.value],
+        )  # fmt: skip
+        moved = cursor.rowcount
     if moved:
         return []
     state = Debt.objects.filter(pk=debt_id).values_list("state", flat=True).first()

@@ -5,7 +5,6 @@ row locked. A return notice is stored raw (committed on its own) before it is pa
 """
 
 import datetime
-import ipaddress
 import logging
 import re
 from collections.abc import Mapping
@@ -18,18 +17,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from debts.models import Debt
-from debts.services import debt_payment_anomalies, debt_payment_received
+from debts.services import debt_payment_anomalies
 from payments.models import ClientEvent, ClientProtocol, ReturnNotice, TipiClient, Transaction
-from payments.tipi import Anomaly, InvalidUrlAller, InvalidUrlRetour, UrlRetour, build_url_aller, parse_url_retour
+from payments.tipi import Anomaly, InvalidUrlAller, build_url_aller
 from payments.tipi import test_url_params
 
 logger = logging.getLogger(__name__)
-
-RESULT_STATES = {
-    "P": Transaction.State.PAID,
-    "R": Transaction.State.REFUSED,
-    "A": Transaction.State.CANCELLED,
-}
 
 
 class PaymentRefused(Exception):
@@ -143,170 +136,6 @@ def transaction_retry(*, transaction: Transaction) -> Transaction:
         saisie=transaction.saisie,
         debt=transaction.debt,
     )
-
-
-# --- Returns ------------------------------------------------------------------------
-
-
-def notice_record(
-    *, body: bytes, content_type: str, headers: Mapping[str, str], remote_addr: str | None
-) -> ReturnNotice:
-    """Store the raw POST first, committed on its own: nothing TIPI sends is ever lost."""
-    return ReturnNotice.objects.create(
-        body=body, content_type=content_type[:200], headers=dict(headers), remote_addr=remote_addr or None
-    )
-
-
-def _address_allowed(remote_addr: str | None) -> bool:
-    allowed = settings.TIPI_RETURN_ALLOWED_IPS
-    if not allowed:
-        return True
-    if not remote_addr:
-        return False
-    address = ipaddress.ip_address(remote_addr)
-    return any(address in ipaddress.ip_network(entry, strict=False) for entry in allowed)
-
-
-class NoticeTakenElsewhere(Exception):
-    """Another process processed this notice meanwhile: roll back, it is done already."""
-
-
-def _close(notice: ReturnNotice, outcome: str, detail: str = "", flags: list[str] | None = None) -> ReturnNotice:
-    notice.outcome = outcome
-    notice.detail = detail
-    notice.flags = flags or []
-    notice.processed_at = timezone.now()
-    # Conditional: only a notice still "received" is closed, so a replay racing with the
-    # endpoint cannot process it twice (the loser rolls back).
-    closed = ReturnNotice.objects.filter(pk=notice.pk, outcome=ReturnNotice.Outcome.RECEIVED).update(
-        outcome=outcome, detail=detail, flags=notice.flags, transaction=notice.transaction,
-        resultrans=notice.resultrans, processed_at=notice.processed_at,
-    )  # fmt: skip
-    if not closed:
-        raise NoticeTakenElsewhere(notice.pk)
-    if outcome not in ("applied", "duplicate"):
-        logger.warning("return notice %s: %s %s", notice.pk, outcome, detail)
-    return notice
-
-
-def _find_transaction(retour: UrlRetour) -> tuple[Transaction | None, list[str]]:
-    if retour.objet:
-        return Transaction.objects.select_for_update().filter(token=retour.objet).first(), []  # row locked
-    # A real return without OBJET (a hand-built URL, an old integration): fall back on the
-    # latest pending attempt with the same echoed fields, and flag it for staff.
-    candidate = (
-        Transaction.objects.select_for_update()
-        .filter(
-            client__numcli=retour.numcli,
-            refdet=retour.refdet,
-            amount_cents=retour.montant,
-            email__iexact=retour.mel,
-            state=Transaction.State.PENDING,
-        )
-        .order_by("-created_at")
-        .first()
-    )
-    return candidate, ["matched_without_token"]
-
-
-def _mismatches(transaction: Transaction, retour: UrlRetour) -> list[str]:
-    sent = transaction.params
-    problems = []
-    if retour.numcli != sent.get("numcli"):
-        problems.append(f"NUMCLI {retour.numcli} ≠ {sent.get('numcli')}")
-    if retour.refdet != sent.get("refdet"):
-        problems.append(f"REFDET {retour.refdet} ≠ {sent.get('refdet')}")
-    if str(retour.montant) != str(int(sent.get("montant", "-1"))):
-        problems.append(f"MONTANT {retour.montant} ≠ {sent.get('montant')}")
-    if retour.mel.lower() != str(sent.get("mel", "")).lower():
-        problems.append("MEL différent de celui envoyé")
-    if retour.saisie != sent.get("saisie"):
-        problems.append(f"SAISIE {retour.saisie} ≠ {sent.get('saisie')}")
-    return problems
-
-
-def notice_apply_fresh(*, notice: ReturnNotice) -> ReturnNotice:
-    """Apply a notice this request has just stored (the endpoint's hot path: no re-read).
-
-    If it fails, the notice stays "received" and `notice_apply` replays it later.
-    """
-    try:
-        with db_transaction.atomic():
-            return _process(notice)
-    except NoticeTakenElsewhere:
-        return ReturnNotice.objects.get(pk=notice.pk)
-
-
-def notice_apply(*, notice_id: int) -> ReturnNotice:
-    """Apply a stored notice not processed yet (replays); a processed one is left as it is."""
-    try:
-        with db_transaction.atomic():
-            notice = ReturnNotice.objects.select_for_update().get(pk=notice_id)
-            if notice.outcome != ReturnNotice.Outcome.RECEIVED:
-                return notice
-            return _process(notice)
-    except NoticeTakenElsewhere:
-        return ReturnNotice.objects.get(pk=notice_id)
-
-
-def _process(notice: ReturnNotice) -> ReturnNotice:
-    """Parse strictly and apply once, inside the caller's database transaction.
-
-    The transaction row is locked: a repeat is a no-op (`duplicate`), a contradiction (R after
-    P, another NUMAUTO) is recorded and not applied (`conflict`), a late `P` is applied and
-    flagged. Forged or broken notices change nothing.
-    """
-    if not _address_allowed(notice.remote_addr):
-        return _close(notice, ReturnNotice.Outcome.REFUSED_IP, f"adresse {notice.remote_addr} non autorisée")
-    try:
-        retour = parse_url_retour(bytes(notice.body))
-    except InvalidUrlRetour as exc:
-        return _close(notice, ReturnNotice.Outcome.MALFORMED, " ; ".join(exc.problems))
-    notice.resultrans = retour.resultrans
-    transaction, flags = _find_transaction(retour)
-    if transaction is None:
-        return _close(notice, ReturnNotice.Outcome.UNMATCHED, "aucune transaction pour ce jeton", flags)
-    problems = _mismatches(transaction, retour)
-    if problems:
-        return _close(notice, ReturnNotice.Outcome.UNMATCHED, " ; ".join(problems), flags)
-    notice.transaction = transaction
-    return _apply_result(notice, transaction, retour, flags)
-
-
-def _apply_result(notice: ReturnNotice, transaction: Transaction, retour: UrlRetour, flags: list[str]) -> ReturnNotice:
-    result = retour.resultrans
-    current = transaction.resultrans
-    if current == result and (result != "P" or transaction.numauto == retour.numauto):
-        return _close(notice, ReturnNotice.Outcome.DUPLICATE, "", flags)
-    if current == "P":
-        # Money was already taken: nothing may overturn it (R/A after P, another NUMAUTO).
-        detail = f"{result} (NUMAUTO {retour.numauto or '–'}) après P (NUMAUTO {transaction.numauto})"
-        return _close(notice, ReturnNotice.Outcome.CONFLICT, detail, flags)
-    if current and result != "P":
-        return _close(notice, ReturnNotice.Outcome.CONFLICT, f"{result} après {current}", flags)
-    if result == "P" and transaction.state != Transaction.State.PENDING:
-        # A late P (the user gave up, or a refusal came first): money was taken, apply it.
-        flags = flags + [f"late_after_{transaction.state}"]
-    transaction.state = RESULT_STATES[result]
-    transaction.resultrans = result
-    transaction.numauto = retour.numauto
-    transaction.dattrans = retour.dattrans
-    transaction.settled_at = timezone.now()
-    if result == "P":
-        if transaction.debt_id is not None:
-            flags += debt_payment_received(debt_id=transaction.debt_id)
-        if transaction.saisie == Transaction.Saisie.ACTIVATION:
-            _client_activated(transaction.client)
-    transaction.flags = sorted(set(transaction.flags) | set(flags))
-    transaction.save(update_fields=["state", "resultrans", "numauto", "dattrans", "settled_at", "flags"])
-    return _close(notice, ReturnNotice.Outcome.APPLIED, "", flags)
-
-
-def _client_activated(client: TipiClient) -> None:
-    client = TipiClient.objects.select_for_update().get(pk=client.pk)
-    if client.state == TipiClient.State.NEW:
-        client.state = TipiClient.State.ACTIVE
-        client.save(update_fields=["state"])
 
 
 # --- Personal data -------------------------------------------------------------------------

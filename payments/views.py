@@ -10,10 +10,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from payments.forms import ManualPaymentForm
-from payments.models import TipiClient, Transaction
+from payments.models import Transaction
 from payments.selectors import clients_for_manual_payment, transaction_status
 from tipiportal.network import TOO_MANY, client_ip, too_many_posts
-from payments.services import PaymentRefused, manual_payment_start, notice_apply_fresh, notice_record, transaction_retry
+from payments.returns import notice_apply_fresh, notice_record
+from payments.services import PaymentRefused, manual_payment_start, transaction_retry
 
 logger = logging.getLogger(__name__)
 
@@ -132,5 +133,5 @@ def tipi_return(request: HttpRequest) -> HttpResponse:
     try:
         notice_apply_fresh(notice=notice)
     except Exception:  # noqa: BLE001 - the notice is stored (outcome 'received') and can be replayed
-        logger.exception("return notice %s could not be applied", notice.pk)
+        logger.exception("return notice %s could not be applied", notice.id)
     return HttpResponse("OK", content_type="text/plain")

@@ -190,14 +190,13 @@ def test_activation_return_activates_the_client(client):
 
 
 def test_a_replay_racing_with_the_endpoint_cannot_apply_twice():
-    from payments.services import notice_apply, notice_apply_fresh, notice_record
+    from payments.returns import notice_apply, notice_apply_fresh, notice_record
 
     transaction = TransactionFactory()
     notice = notice_record(body=retour_body(transaction).encode(), content_type=FORM, headers={}, remote_addr=None)
-    assert notice_apply(notice_id=notice.pk).outcome == "applied"  # a replayer got there first
-    again = notice_apply_fresh(notice=notice)  # the endpoint's stale copy still says "received"
-    assert again.outcome == "applied"
+    assert notice_apply(notice_id=notice.id) == "applied"  # a replayer got there first
+    assert notice_apply_fresh(notice=notice) == "applied"  # the endpoint's copy still says "received"
     transaction.refresh_from_db()
     assert transaction.state == "paid"
     assert ReturnNotice.objects.get().outcome == "applied"
-    assert notice_apply(notice_id=notice.pk).outcome == "applied"  # a processed notice is left as it is
+    assert notice_apply(notice_id=notice.id) == "applied"  # a processed notice is left as it is
