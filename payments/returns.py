@@ -4,6 +4,7 @@ The endpoint's path (`notice_record` then `notice_apply_fresh`) is the hot path:
 are written out in `returns_sql`. Replays (`notice_apply`) take the same decisions.
 """
 
+import datetime
 import ipaddress
 import logging
 from collections.abc import Mapping
@@ -201,3 +202,20 @@ def _client_activated(client_id: int) -> None:
     if client.state == TipiClient.State.NEW:
         client.state = TipiClient.State.ACTIVE
         client.save(update_fields=["state"])
+
+
+def notices_replay(*, older_than_seconds: int = 60) -> dict[str, int]:
+    """Apply every notice still "received" (its apply failed or was lost in a crash).
+
+    Only notices older than a minute by default, so as not to race with the request that is
+    storing and applying a notice right now (that race is safe anyway: see `_close`).
+    """
+    from django.utils import timezone
+
+    cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
+    waiting = ReturnNotice.objects.filter(outcome=Outcome.RECEIVED, received_at__lt=cutoff).order_by("pk")
+    counts: dict[str, int] = {}
+    for notice_id in waiting.values_list("pk", flat=True).iterator(chunk_size=500):
+        outcome = notice_apply(notice_id=notice_id)
+        counts[outcome] = counts.get(outcome, 0) + 1
+    return counts

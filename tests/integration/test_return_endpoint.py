@@ -200,3 +200,27 @@ def test_a_replay_racing_with_the_endpoint_cannot_apply_twice():
     assert transaction.state == "paid"
     assert ReturnNotice.objects.get().outcome == "applied"
     assert notice_apply(notice_id=notice.id) == "applied"  # a processed notice is left as it is
+
+
+def test_returns_replay_applies_what_was_stored_but_not_applied(client, monkeypatch, capsys):
+    import datetime
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    transaction = TransactionFactory()
+
+    def explode(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr("payments.views.notice_apply_fresh", explode)
+    post(client, retour_body(transaction))
+    post(client, b"garbage")
+    ReturnNotice.objects.update(received_at=timezone.now() - datetime.timedelta(minutes=5))
+    call_command("returns_replay")
+    assert "2 retour(s) traité(s)" in capsys.readouterr().out
+    transaction.refresh_from_db()
+    assert transaction.state == Transaction.State.PAID
+    assert sorted(ReturnNotice.objects.values_list("outcome", flat=True)) == ["applied", "malformed"]
+    call_command("returns_replay")  # nothing left: each notice is applied once
+    assert "0 retour(s) traité(s)" in capsys.readouterr().out
