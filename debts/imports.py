@@ -6,19 +6,16 @@ one statement. So a million records never sit in memory, progress is visible to 
 connections while it runs, and "complete" mode is all-or-nothing.
 """
 
-import contextvars
 import datetime
 import hashlib
 import logging
 import os
-import queue
 import shutil
-import threading
 from collections.abc import Iterable
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
@@ -40,9 +37,6 @@ from payments.tipi import compose_refdet
 logger = logging.getLogger(__name__)
 
 CHUNK = 5_000
-# PostgreSQL, outside a transaction: chunks are written by a thread with its own connection
-# while the next chunk is parsed (see _BackgroundStaging).
-BACKGROUND_STAGING = True
 PROTOCOL_FORMAT = {"indigo": "indigo", "rolmre": "rolmre", "pesv2": "pesv2"}  # one client, one protocol
 
 
@@ -78,21 +72,31 @@ def import_batch_create(
             f"un fichier {ImportBatch.Format(fmt).label} ne peut pas lui être destiné."
         )
     sha, size = _sha256(path)
+    if not dry_run:
+        _refuse_if_already_imported(client, sha)
+    stored = Path(settings.IMPORTS_DIR) / f"{sha}-{timezone.now():%Y%m%d%H%M%S%f}"
+    stored.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(path, stored)
+    try:
+        return ImportBatch.objects.create(
+            client=client, fmt=fmt, mode=mode, dry_run=dry_run, filename=filename[:255], file_path=str(stored),
+            file_sha256=sha, file_size=size, encoding=encoding, created_by=user,
+        )  # fmt: skip
+    except IntegrityError:
+        # Two confirmations at once (a double click): the database's constraint decides.
+        stored.unlink(missing_ok=True)
+        raise ImportRefused("Ce fichier est déjà en cours d'import : il n'est pas importé une seconde fois.") from None
+
+
+def _refuse_if_already_imported(client: TipiClient, sha: str) -> None:
     already = ImportBatch.objects.filter(client=client, file_sha256=sha, dry_run=False).exclude(
         state__in=[ImportBatch.State.REJECTED, ImportBatch.State.FAILED]
     )
-    if not dry_run and (previous := already.first()):
+    if previous := already.first():
         raise ImportRefused(
             f"Ce fichier a déjà été importé le {timezone.localtime(previous.created_at):%d/%m/%Y à %H:%M} "
             f"(« {previous.filename} ») : il n'est pas importé une seconde fois."
         )
-    stored = Path(settings.IMPORTS_DIR) / f"{sha}-{timezone.now():%Y%m%d%H%M%S%f}"
-    stored.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(path, stored)
-    return ImportBatch.objects.create(
-        client=client, fmt=fmt, mode=mode, dry_run=dry_run, filename=filename[:255], file_path=str(stored),
-        file_sha256=sha, file_size=size, encoding=encoding, created_by=user,
-    )  # fmt: skip
 
 
 def _progress(batch: ImportBatch, **fields) -> None:
@@ -118,9 +122,13 @@ def debts_import(*, batch: ImportBatch, today: datetime.date | None = None) -> I
         _mark_duplicates_and_conflicts(batch)
         batch.rejected = batch.issues.count()
         refuse = batch.mode == ImportBatch.Mode.COMPLETE and batch.rejected > 0
-        if batch.dry_run or refuse:
+        if refuse:
             batch.imported = 0
-            final = ImportBatch.State.REJECTED if refuse else ImportBatch.State.DONE
+            final = ImportBatch.State.REJECTED
+        elif batch.dry_run:
+            # What the real import would add: the dry run's report says it.
+            batch.imported = batch.staged.filter(status=StagedDebt.Status.OK).count()
+            final = ImportBatch.State.DONE
         else:
             _progress(batch, phase="Enregistrement des dettes")
             batch.imported = _insert_debts(batch)
@@ -141,6 +149,8 @@ def debts_import(*, batch: ImportBatch, today: datetime.date | None = None) -> I
             batch, state=ImportBatch.State.FAILED, phase="", finished_at=timezone.now(),
             fatal_error="Erreur inattendue pendant l'import : l'équipe informatique a été prévenue.",
         )  # fmt: skip
+    if not batch.dry_run:  # a dry run keeps its copy until it is confirmed
+        import_file_discard(batch=batch)
     return batch
 
 
@@ -156,19 +166,6 @@ def _stage(batch: ImportBatch, handle, today: datetime.date) -> None:
     # instance per record cost more than parsing it.
     rows: list[tuple] = []
     issues: list[ImportIssue] = []
-    background = _BackgroundStaging() if _background_staging_possible() else None
-    token = _background.set(background)
-    try:
-        _stage_records(batch, handle, protocol, rows, issues, online_from, delay)
-        if background is not None:
-            background.finish()  # every chunk written (or its error raised) before the checks
-    finally:
-        _background.reset(token)
-        if background is not None:
-            background.stop()  # the thread is gone before anyone cleans the staging area up
-
-
-def _stage_records(batch, handle, protocol, rows, issues, online_from, delay) -> None:
     one_day = datetime.timedelta(days=1)
     records = 0
     batch_id, status_ok = batch.pk, StagedDebt.Status.OK
@@ -206,78 +203,13 @@ def _issue(batch: ImportBatch, error: LineError) -> ImportIssue:
 
 def _flush(batch: ImportBatch, rows: list[tuple], issues: list[ImportIssue], records: int, handle) -> None:
     if rows:
-        background = _background.get()
-        # A file of less than a chunk is staged right here: no thread, no second connection.
-        if background is not None and (len(rows) >= CHUNK or background.started):
-            background.put(rows.copy())
-        else:
-            _copy_staged(rows)
+        _copy_staged(rows)
         rows.clear()
     if issues:
         ImportIssue.objects.bulk_create(issues, batch_size=1000)
         issues.clear()
     position = handle.tell() if not handle.closed else batch.file_size
     _progress(batch, records_read=records, bytes_read=min(position, batch.file_size))
-
-
-_background: contextvars.ContextVar["_BackgroundStaging | None"] = contextvars.ContextVar(
-    "import_background_staging", default=None
-)
-
-
-def _background_staging_possible() -> bool:
-    # The thread's connection must see the batch row and commits on its own: not inside a
-    # transaction (nor a test's). SQLite has one writer anyway.
-    return BACKGROUND_STAGING and connection.vendor == "postgresql" and not connection.in_atomic_block
-
-
-class _BackgroundStaging:
-    """Writes staged chunks (COPY, then the commit with its foreign-key checks) in a thread with
-    its own database connection, while the caller parses the next chunk: the database's share of
-    staging runs on the other core instead of after the parser's. One chunk waits at most, so
-    memory stays bounded; an error is raised in the caller at its next chunk or at finish()."""
-
-    def __init__(self) -> None:
-        self._chunks: queue.Queue[list[tuple] | None] = queue.Queue(maxsize=1)
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def started(self) -> bool:
-        return self._thread is not None
-
-    def put(self, rows: list[tuple]) -> None:
-        self._raise_error()
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="import-staging", daemon=True)
-            self._thread.start()
-        self._chunks.put(rows)
-
-    def finish(self) -> None:
-        self.stop()
-        self._raise_error()
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._chunks.put(None)
-            self._thread.join()
-            self._thread = None
-
-    def _raise_error(self) -> None:
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
-
-    def _run(self) -> None:
-        try:
-            while (rows := self._chunks.get()) is not None:
-                if self._error is None:  # after a failure the chunks are only drained
-                    try:
-                        _copy_staged(rows)
-                    except BaseException as exc:  # noqa: BLE001 - handed over to the caller
-                        self._error = exc
-        finally:
-            connections.close_all()  # this thread's connection only
 
 
 _STAGED_COLUMNS = [
@@ -501,8 +433,13 @@ def import_batch_confirm(*, dry_run_batch: ImportBatch, user=None) -> ImportBatc
     """After a dry run, the real import of the same file, same mode."""
     if not dry_run_batch.dry_run or dry_run_batch.state != ImportBatch.State.DONE:
         raise ImportRefused("Seul un essai à blanc terminé peut être confirmé.")
-    return import_batch_create(
+    _refuse_if_already_imported(dry_run_batch.client, dry_run_batch.file_sha256)
+    if not os.path.exists(dry_run_batch.file_path):
+        raise ImportRefused("Le fichier de cet essai à blanc n'est plus disponible : déposez-le à nouveau.")
+    real = import_batch_create(
         client=dry_run_batch.client, fmt=dry_run_batch.fmt, path=Path(dry_run_batch.file_path),
         filename=dry_run_batch.filename, mode=dry_run_batch.mode, dry_run=False,
         encoding=dry_run_batch.encoding, user=user,
     )  # fmt: skip
+    import_file_discard(batch=dry_run_batch)  # the real batch has its own copy
+    return real

@@ -23,7 +23,7 @@ def batch_report_lines(batch: ImportBatch) -> list[str]:
         lines.append(f"Erreur : {batch.fatal_error}")
     lines += [
         f"Enregistrements lus : {batch.records_read}",
-        f"Dettes importées : {batch.imported}",
+        f"{'Dettes qui seraient importées' if batch.dry_run else 'Dettes importées'} : {batch.imported}",
         f"Lignes identiques ignorées : {batch.identical}",
         f"Anomalies : {batch.rejected}",
     ]

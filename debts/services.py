@@ -8,6 +8,7 @@ from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from debts.models import Debt, DebtEvent, DebtorReference, LinkAttempt, ReferenceLink
+from debts.choruspro.selectors import debt_is_public_body
 from payments.models import TipiClient
 from payments.tipi import Anomaly
 
@@ -22,6 +23,11 @@ def debt_payment_anomalies(*, debt: Debt, amount_cents: int, today: datetime.dat
     anomalies: list[Anomaly] = []
     if debt.state == Debt.State.CANCELLED:
         anomalies.append(Anomaly("R4", "refdet", protocol))
+        return anomalies
+    if debt_is_public_body(debt):
+        # Invoiced through Chorus Pro, not paid by card: T5's words ("ne peut actuellement pas
+        # être payée par Internet… auprès de la Trésorerie") are the ones that fit.
+        anomalies.append(Anomaly("T5", "refdet", protocol))
         return anomalies
     if debt.state in (Debt.State.IN_PROGRESS, Debt.State.PAID):
         anomalies.append(Anomaly("R6", "refdet", protocol))

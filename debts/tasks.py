@@ -10,4 +10,9 @@ from debts.models import ImportBatch
 def import_batch_run(batch_id: int) -> str:
     """Run a queued import outside the web request (large files)."""
     batch = debts_import(batch=ImportBatch.objects.select_related("client").get(pk=batch_id))
+    if batch.imported and not batch.dry_run:
+        # Public bodies among the new debtors go to Chorus Pro, not to card payment.
+        from debts.choruspro.tasks import public_bodies_detect_task
+
+        public_bodies_detect_task.enqueue()
     return batch.state

@@ -162,11 +162,20 @@ class ReturnNotice(models.Model):
     resultrans = models.CharField("RESULTRANS", max_length=1, blank=True)
     processed_at = models.DateTimeField("traité le", null=True, blank=True)
     mel_erased = models.BooleanField("adresse électronique effacée", default=False)
+    # Set on the notices that waited in the local spool (payments/spool.py) while the database
+    # could not be written: the spool line's id, so that replaying a line twice stores it once.
+    spool_id = models.UUIDField("identifiant dans le spool", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "retour TIPI"
         verbose_name_plural = "retours TIPI"
         ordering = ["-received_at"]
+        constraints = [
+            # Partial: the notices stored directly (spool_id NULL) add nothing to the index.
+            models.UniqueConstraint(
+                fields=["spool_id"], condition=models.Q(spool_id__isnull=False), name="returnnotice_spool_id_unique"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Retour du {self.received_at:%d/%m/%Y %H:%M:%S} ({self.get_outcome_display()})"

@@ -204,16 +204,26 @@ def _client_activated(client_id: int) -> None:
         client.save(update_fields=["state"])
 
 
-def notices_replay(*, older_than_seconds: int = 60) -> dict[str, int]:
+def notices_replay(*, older_than_seconds: int = 60, spool: bool = True) -> dict[str, int]:
     """Apply every notice still "received" (its apply failed or was lost in a crash).
 
-    Only notices older than a minute by default, so as not to race with the request that is
-    storing and applying a notice right now (that race is safe anyway: see `_close`).
+    First the local spool (payments/spool.py) is stored in the database (``spool=False``: the
+    caller did it). Only notices older than a minute by default, so as not to race with the
+    request that is storing and applying a notice right now (that race is safe anyway: see
+    `_close`); the notices from the spool are applied whatever their age (no request holds
+    them). In the order they were received.
     """
+    from django.db.models import Q
     from django.utils import timezone
 
+    if spool:
+        from payments.spool import spool_ingest
+
+        spool_ingest()
     cutoff = timezone.now() - datetime.timedelta(seconds=older_than_seconds)
-    waiting = ReturnNotice.objects.filter(outcome=Outcome.RECEIVED, received_at__lt=cutoff).order_by("pk")
+    waiting = ReturnNotice.objects.filter(
+        Q(received_at__lt=cutoff) | Q(spool_id__isnull=False), outcome=Outcome.RECEIVED
+    ).order_by("received_at", "pk")
     counts: dict[str, int] = {}
     for notice_id in waiting.values_list("pk", flat=True).iterator(chunk_size=500):
         outcome = notice_apply(notice_id=notice_id)

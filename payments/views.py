@@ -1,6 +1,7 @@
 """Public pages: the manual-entry form, the payment page with its pop-up, the return endpoint."""
 
 import logging
+import time
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -9,9 +10,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from payments import spool
 from payments.forms import ManualPaymentForm
 from payments.models import Transaction
 from payments.selectors import clients_for_manual_payment, transaction_status
+from tipiportal.logging import request_id
 from tipiportal.network import TOO_MANY, client_ip, too_many_posts
 from payments.returns import notice_apply_fresh, notice_record
 from payments.services import PaymentRefused, manual_payment_start, transaction_retry
@@ -113,25 +116,43 @@ def tipi_return(request: HttpRequest) -> HttpResponse:
     """URLCL: TIPI's server-to-server POST. Answers 200 for every POST, never a 500.
 
     The raw notice is stored first, committed on its own; parsing and applying come after, so
-    a malformed or forged notice is kept too, with its outcome.
+    a malformed or forged notice is kept too, with its outcome. If the database cannot store
+    it, the notice goes to the local spool (fsync'd) and `returns_replay` stores it later.
     """
     if request.method != "POST":
         return HttpResponse("Méthode non autorisée", status=405, headers={"Allow": "POST"})
+    received_at = time.time()
     try:
-        notice = notice_record(
-            body=request.read(MAX_RETURN_BODY),
-            content_type=request.content_type or "",
-            headers={
-                **{name: request.headers[name] for name in RETURN_HEADERS if name in request.headers},
-                "REMOTE_ADDR": request.META.get("REMOTE_ADDR", ""),
-            },
-            remote_addr=client_ip(request),
-        )
-    except Exception:  # noqa: BLE001 - answer TIPI whatever happens; the log keeps the trace
-        logger.exception("return notice could not be stored")
+        body = request.read(MAX_RETURN_BODY)
+        content_type = request.content_type or ""
+        headers = {
+            **{name: request.headers[name] for name in RETURN_HEADERS if name in request.headers},
+            "REMOTE_ADDR": request.META.get("REMOTE_ADDR", ""),
+            # The id of this request in the logs; also tells the spool replay whether an INSERT
+            # that failed had in fact committed.
+            spool.REQUEST_ID_HEADER: request_id.get(),
+        }
+        remote_addr = client_ip(request)
+    except Exception:  # noqa: BLE001 - nothing readable to keep; answer TIPI all the same
+        logger.exception("return notice could not be read")
+        return HttpResponse("OK", content_type="text/plain")
+    try:
+        notice = notice_record(body=body, content_type=content_type, headers=headers, remote_addr=remote_addr)
+    except Exception as exc:  # noqa: BLE001 - the database cannot take it: the local spool does
+        try:
+            spool_id = spool.spool_append(
+                body=body, content_type=content_type, headers=headers, remote_addr=remote_addr,
+                received_at=received_at, error=f"{type(exc).__name__}: {exc}",
+            )  # fmt: skip
+        except Exception:  # noqa: BLE001
+            logger.critical("return notice LOST: neither the database nor the spool could keep it", exc_info=True)
+        else:
+            logger.error("return notice not stored in the database, spooled as %s", spool_id, exc_info=True)
         return HttpResponse("OK", content_type="text/plain")
     try:
         notice_apply_fresh(notice=notice)
     except Exception:  # noqa: BLE001 - the notice is stored (outcome 'received') and can be replayed
         logger.exception("return notice %s could not be applied", notice.id)
+    if spool.STATE.replay_wanted:  # this process spooled notices and the database is back
+        spool.replay_nudge()
     return HttpResponse("OK", content_type="text/plain")

@@ -27,10 +27,27 @@ def _queue() -> str:
     return "late" if late.exists() else "ok"
 
 
+def _spool() -> dict[str, int | str]:
+    """Return notices waiting in the local spool (the database could not take them): reported,
+    never a reason to fail the check (the spool is what keeps them). Absent when empty."""
+    from payments.spool import spool_status
+
+    try:
+        status = spool_status()
+    except Exception:  # noqa: BLE001 - an unreadable spool is worth a look, not a 503
+        return {"spool": "unreadable"}
+    report: dict[str, int | str] = {}
+    if status["waiting"]:
+        report["spool"] = status["waiting"]
+    if status["rejected"]:
+        report["spool_rejected"] = status["rejected"]
+    return report
+
+
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     database = _database()
-    checks = {"database": database, "queue": _queue() if database == "ok" else "unknown"}
+    checks = {"database": database, "queue": _queue() if database == "ok" else "unknown", **_spool()}
     healthy = database == "ok"
     return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)
 

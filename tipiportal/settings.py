@@ -46,6 +46,9 @@ PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=4
 TIPI_NO_ANSWER_AFTER_MINUTES = env.int("TIPI_NO_ANSWER_AFTER_MINUTES", default=60)
 # Where uploaded debt files wait for the import worker (shared by web and worker machines).
 IMPORTS_DIR = env.path("IMPORTS_DIR", default=BASE_DIR / "var" / "imports")
+# Return notices the database could not take wait here (local disk, one file per web process)
+# until `manage.py returns_replay` stores them: see payments/spool.py.
+RETURNS_SPOOL_DIR = env.path("RETURNS_SPOOL_DIR", default=BASE_DIR / "var" / "returns-spool")
 
 # --- Chorus Pro (invoices to public bodies, through PISTE) ----------------------------------
 # The sandbox plays PISTE and Chorus Pro (both environments) at /chorus-sandbox/, reached over
@@ -163,6 +166,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # A database that is down or unreachable must fail fast (the return endpoint then spools
+    # the notice), not hold a web worker for the system's TCP timeout (minutes).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{os.getpid()}"}
 # A cache shared by every process (allauth's rate limits): the database by default.
 CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://portal_cache")}

@@ -88,7 +88,7 @@ class PublicBodyForm(forms.Form):
 
 def _service_field(body: PublicBody | None, *, label: str, initial: str) -> forms.Field:
     required = bool(body and body.service_code_required)
-    if body and body.services:
+    if body and body.services and body.services_complete:
         choices = [("", "— aucun —" if not required else "— choisissez le service —")]
         choices += [(s["code"], f"{s['code']} – {s['label']}") for s in body.services]
         return forms.ChoiceField(label=label, choices=choices, required=required, initial=initial)

@@ -119,6 +119,8 @@ class PublicBody(models.Model):
     service_code_required = models.BooleanField("code service obligatoire", default=False)
     engagement_required = models.BooleanField("numéro d'engagement obligatoire", default=False)
     services = models.JSONField("services actifs", default=list, blank=True)
+    # rechercher/services answers one page (10) without a way to ask for more: a longer list is incomplete.
+    services_complete = models.BooleanField("liste des services complète", default=True)
     structure_checked_at = models.DateTimeField("structure vérifiée le", null=True, blank=True)
     structure_error = models.CharField("erreur de recherche", max_length=300, blank=True)
     # What staff gave last: proposed for the next invoices.

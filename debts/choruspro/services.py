@@ -287,8 +287,11 @@ def public_body_structure_refresh(*, public_body: PublicBody, environment: str |
             structure_id = int(rows[0]["idStructureCPP"])
             detail = client.structure_get(structure_id=structure_id)
             rules = detail.get("parametres") or {}
-            services = client.services_search(structure_id=structure_id).get("listeServices") or []
+            answer = client.services_search(structure_id=structure_id)
+            services = answer.get("listeServices") or []
+            total = (answer.get("parametresRetour") or {}).get("total", len(services))
             found = {
+                "services_complete": int(total) <= len(services),
                 "structure_id": structure_id,
                 "structure_name": str(detail.get("raisonSociale") or rows[0].get("designationStructure") or "")[:200],
                 "service_code_required": bool(rules.get("codeServiceDoitEtreRenseigne")),
@@ -382,7 +385,7 @@ def send_problems(*, debt: Debt, public_body: PublicBody | None, service_code: s
     active_codes = [s["code"] for s in public_body.services]
     if public_body.service_code_required and not service_code:
         add("service_code", f"{name} exige un code service : demandez-le à l'organisme.")
-    if service_code and service_code not in active_codes:
+    if service_code and public_body.services_complete and service_code not in active_codes:
         known = ", ".join(active_codes) or "aucun"
         add("service_code", f"Le code service {service_code} n'existe pas chez {name} (services actifs : {known}).")
     if public_body.engagement_required and not engagement:

@@ -184,7 +184,7 @@ def test_staff_imports_a_file_with_live_progress_then_confirms(page, portal, sta
         "href", f"/gestion/imports/{dry_run.pk}/rapport.csv"
     )
     dry_run.refresh_from_db()
-    assert (dry_run.state, dry_run.rejected, dry_run.imported) == ("done", 10, 0)
+    assert (dry_run.state, dry_run.rejected, dry_run.imported) == ("done", 10, 990)  # 990 would be imported
     assert not Debt.objects.exists()
 
     # Confirming asks first: dismissing changes nothing.

@@ -68,7 +68,7 @@ def make_client(live_url: str, environment: str = "qualification", clock=None, r
     root = f"{live_url}/chorus-sandbox/{environment}"
     return ChorusClient(
         endpoints=Endpoints(oauth=f"{root}/oauth", api=f"{root}/api"), credentials=Credentials(**values),
-        timeout=(2, 10), retries=retries, backoff=0, clock=clock or Clock(),
+        timeout=(5, 30), retries=retries, backoff=0, clock=clock or Clock(),
     )  # fmt: skip
 
 

@@ -371,3 +371,47 @@ def test_command_test_connection_fails_loudly(configured, settings):
     SandboxSwitch.objects.update(maintenance=True)
     with pytest.raises(CommandError, match="pas établie"):
         call_command("choruspro", "test-connection")
+
+
+def test_a_structure_with_more_services_than_one_page_takes_any_service_code(configured):
+    """rechercher/services answers 10 services and the total: the portal does not refuse a code it could not see."""
+    environment_seed("qualification")
+    services_list = [{"id": 100 + n, "code": f"SERVICE-{n:02d}", "label": f"Service {n}", "active": True} for n in range(12)]
+    SandboxStructure.objects.filter(environment="qualification", siret=COMMUNE).update(
+        service_code_required=True, services=services_list
+    )
+    debt, body = public_debt(siret=COMMUNE)
+    assert (len(body.services), body.services_complete) == (10, False)
+    [invoice] = send_and_run(debt, "SERVICE-11")
+    assert invoice.state == "submitted", invoice.error
+    complete_debt, college = public_debt(siret=COLLEGE)
+    assert college.services_complete
+    with pytest.raises(services.SendRefused):
+        services.invoices_send(requests=[services.SendRequest(complete_debt, "SERVICE-11")])
+
+
+
+def test_a_public_body_debt_cannot_be_paid_by_card_even_by_a_forged_post(client):
+    """Hidden from the account list, and refused by the payment service itself (M and A)."""
+    import html as html_lib
+
+    from debts.choruspro.models import PublicBody
+    from debts.models import ReferenceLink
+    from payments.models import Transaction
+    from tests.factories import DebtFactory, DebtorReferenceFactory, UserFactory
+
+    debtor = DebtorReferenceFactory()
+    PublicBody.objects.create(debtor=debtor, siret="21330063500017")
+    debt = DebtFactory(client=debtor.client, debtor=debtor, amount_cents=3808)
+    user = UserFactory()
+    ReferenceLink.objects.create(user=user, debtor=debtor)
+    client.force_login(user)
+    response = client.post(f"/compte/dettes/{debt.pk}/payer/", {"email": user.email})
+    assert response.status_code == 409
+    assert "ne peut actuellement pas être payée par Internet" in html_lib.unescape(response.content.decode())
+    parts = debt.ref_parts
+    form = {"exercice": parts["codexer"], "numero": parts["numtitre"], "ordre": parts["numordre"], "montant": "38,08",
+            "email": "a@b.fr", "email_confirm": "a@b.fr"}  # fmt: skip
+    response = client.post(f"/payer/{debt.client.numcli}/", form)
+    assert "ne peut actuellement pas être payée par Internet" in html_lib.unescape(response.content.decode())
+    assert not Transaction.objects.exists()

@@ -76,7 +76,8 @@ def test_partial_mode_keeps_the_good_lines(water, tmp_path):
 def test_dry_run_reports_without_writing_then_confirm_imports(water, tmp_path):
     path = write(tmp_path, [rolmre_line("0000000000001", 3808)])
     dry = run(water, path, dry_run=True)
-    assert (dry.state, dry.imported, dry.records_read) == ("done", 0, 1)
+    # A dry run counts what the real import would add, and writes nothing.
+    assert (dry.state, dry.imported, dry.records_read) == ("done", 1, 1)
     assert not Debt.objects.exists()
     real = debts_import(batch=import_batch_confirm(dry_run_batch=dry), today=TODAY)
     assert (real.state, real.imported) == ("done", 1)

@@ -31,6 +31,7 @@ from debts.choruspro.sandbox.models import (
 from debts.choruspro.sandbox.seed import environment_seed
 
 MAX_PDF_BYTES = 10 * 1024 * 1024
+SERVICES_PAGE = 10  # rechercher/services answers its first page only, as the real API does
 NORMAL_PATH = ["DEPOSEE", "EN_COURS_ACHEMINEMENT", "MISE_A_DISPOSITION", "SERVICE_FAIT", "MANDATEE", "MISE_EN_PAIEMENT"]
 FINAL = {"MISE_EN_PAIEMENT", "REJETEE"}
 FORCEABLE = NORMAL_PATH + ["SUSPENDUE", "A_RECYCLER", "REJETEE"]
@@ -212,7 +213,8 @@ def services_search(*, user, body) -> dict:
         {"idService": s["id"], "codeService": s["code"], "libelleService": s["label"], "estActif": s.get("active", True)}
         for s in structure.services
     ]
-    return _ok(listeServices=rows, parametresRetour={"total": len(rows), "pageCourante": 1, "pages": 1})
+    pages = max(1, -(-len(rows) // SERVICES_PAGE))
+    return _ok(listeServices=rows[:SERVICES_PAGE], parametresRetour={"total": len(rows), "pageCourante": 1, "pages": pages})
 
 
 def _required(body: dict, *names: str) -> None:
