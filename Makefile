@@ -7,7 +7,7 @@ PORT ?= 8000
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 DEV_ENV := DEBUG=1 TIPI_SANDBOX=1 PORTAL_PUBLIC_URL=http://$(HOST):$(PORT)
 
-.PHONY: run test test-sqlite test-postgres migrate demo chromium bench bench-import fuzz clean
+.PHONY: run test test-sqlite test-postgres migrate demo chromium bench bench-import bench-load fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -65,9 +65,15 @@ fuzz: $(VENV)/.test
 bench: $(VENV)/.test
 	$(BIN)/python bench/return_endpoint.py $(BENCH_RETURN_ARGS)
 	$(BIN)/python bench/account_page.py
+	$(MAKE) --no-print-directory bench-load
 	$(MAKE) --no-print-directory bench-import
 
-## bench-import: debt imports into PostgreSQL against a parse + COPY ceiling, ~6 min
+## bench-load: 20,000 returns (malformed, forged, repeated, racing) at 50 clients, ~2 min
+## (quick run: make bench-load BENCH_LOAD_ARGS="--requests 2000")
+bench-load: $(VENV)/.test
+	$(BIN)/python bench/return_load.py $(BENCH_LOAD_ARGS)
+
+## bench-import: debt imports into PostgreSQL against a parse + COPY ceiling, 3 to 6 min
 ## (quick run: make bench-import BENCH_IMPORT_ARGS="--sizes 100000 --skip-pes")
 bench-import: $(VENV)/.test
 	$(BIN)/python bench/import.py $(BENCH_IMPORT_ARGS)

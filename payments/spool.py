@@ -242,7 +242,9 @@ def _files(directory: Path, prefix: str) -> list[Path]:
 @contextlib.contextmanager
 def replay_lock(directory: Path) -> Iterator[bool]:
     """One replay at a time per spool (the timer, the task worker): True if this one holds it."""
-    fd = os.open(directory / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    # Read-only and world-readable (it holds nothing): a replay run once by hand as another user
+    # must not lock the service's own runs out of it.
+    fd = os.open(directory / LOCK_NAME, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -403,13 +405,13 @@ def spool_status() -> dict[str, int]:
 
 def replay_nudge() -> None:
     """The database stored a notice again after this process spooled some: have the task
-    worker replay the spool now rather than at the next tick of the timer. Best effort."""
+    worker replay the spool now rather than at the next tick of the timer. Best effort: if the
+    task cannot be queued, the timer does the work and this process stops asking."""
+    STATE.replay_wanted = False
     try:
         returns_replay_task.enqueue()
     except Exception:  # noqa: BLE001 - the timer replays anyway
-        logger.warning("could not enqueue the spool replay task", exc_info=True)
-        return
-    STATE.replay_wanted = False
+        logger.warning("could not enqueue the spool replay task (the returns_replay timer will replay)", exc_info=True)
 
 
 @task()

@@ -22,6 +22,12 @@ def pytest_collection_modifyitems(config, items):
             item.fixturenames.append("require_postgres")
 
 
+@pytest.fixture(autouse=True)
+def _private_returns_spool(settings, tmp_path):
+    """Each test has its own spool: leftovers of `make run` must not leak into tests."""
+    settings.RETURNS_SPOOL_DIR = str(tmp_path / "returns-spool")
+
+
 @pytest.fixture
 def require_postgres():
     if connection.vendor != "postgresql":
