@@ -57,40 +57,47 @@ import os
 import random
 import secrets
 import shlex
-import shutil
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 import types
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.support import (  # noqa: E402 - the set-up shared by the benchmarks
+    HOST,
+    SetupError,
+    add_database_arguments,
+    busy_share,
+    clean_up,
+    create_database,
+    database_url,
+    free_port,
+    gunicorn,
+    gunicorn_command,
+    idle_load as measure_idle_load,
+    machine_busy,
+    percentile,
+    production_env,
+    tail,
+)
+
 PAGE_PATH = "/compte/"
 STATIC_PATH = "/bench/compte-statique/"
 STATIC_TEMPLATE = "bench_account/static_debt_list.html"
 URLCONF_NAME = "bench_account_urls"  # built at run time, in sys.modules
 TEMPLATE_DIR_ENV = "BENCH_ACCOUNT_TEMPLATE_DIR"
-HOST = "127.0.0.1"
 
 GOAL_P95_MS = 60.0
 GOAL_MAX_QUERIES = 8
 
 
-class SetupError(Exception):
-    pass
-
-
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    default_pg = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get(
-        "TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-    )
-    parser.add_argument("--postgres-url", default=default_pg, help="a database to connect to for CREATE DATABASE")
-    parser.add_argument("--db-name", default="tipi_bench_account")
+    add_database_arguments(parser, "tipi_bench_account")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per target (default 200)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per target first (default 20)")
     parser.add_argument("--debts", type=int, default=500, help="debts listed on the page (default 500)")
@@ -146,39 +153,11 @@ def gunicorn_application():
 # --- Set-up ---------------------------------------------------------------------------
 
 
-def database_url(base: str, name: str) -> str:
-    parts = urlsplit(base)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-def recreate_database(admin_url: str, name: str, *, create: bool = True) -> None:
-    import psycopg
-    from psycopg import sql
-
-    try:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            if create:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.OperationalError as exc:
-        raise SetupError(f"PostgreSQL at {admin_url} does not answer: {exc}".strip()) from exc
-
-
-def production_env(db_url: str, static_root: Path, template_dir: Path) -> dict[str, str]:
-    """The environment of a production deployment, for this database (and of nothing else)."""
-    return {
-        "DJANGO_SETTINGS_MODULE": "tipiportal.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + secrets.token_urlsafe(32),
-        "ALLOWED_HOSTS": HOST,
-        "SECURE_SSL_REDIRECT": "0",  # no TLS proxy in front of the benchmark
-        "TIPI_SANDBOX": "0",
-        "DATABASE_URL": db_url,
-        "PORTAL_PUBLIC_URL": "https://paiement.ville.example",
-        "STATIC_ROOT": str(static_root),
-        "LOG_LEVEL": "WARNING",
-        TEMPLATE_DIR_ENV: str(template_dir),
-    }
+def account_env(db_url: str, static_root: Path, template_dir: Path) -> dict[str, str]:
+    """The production environment (bench.support.production_env) with this benchmark's STATIC_ROOT,
+    LOG_LEVEL and the static template's folder."""
+    return production_env(db_url, STATIC_ROOT=str(static_root), LOG_LEVEL="WARNING",
+                          **{TEMPLATE_DIR_ENV: str(template_dir)})
 
 
 def setup_django(env: dict[str, str]) -> None:
@@ -285,15 +264,6 @@ def create_data(args: argparse.Namespace, rng: random.Random):
 # --- Measuring ------------------------------------------------------------------------
 
 
-def percentile(values: list[float], q: float) -> float:
-    """Linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    position = (len(ordered) - 1) * q
-    low = int(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
-
-
 def summary(samples: list[float], cpu: list[float] | None = None) -> dict[str, float]:
     result = {"p50": percentile(samples, 0.50), "p95": percentile(samples, 0.95), "min": min(samples),
               "max": max(samples), "n": len(samples)}
@@ -385,19 +355,6 @@ def breakdown(user, requests: int) -> dict[str, dict[str, float]]:
 # --- gunicorn -------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
-
-
 def http_get(port: int, path: str, cookie: str) -> tuple[int, int]:
     conn = http.client.HTTPConnection(HOST, port, timeout=10)
     try:
@@ -409,44 +366,19 @@ def http_get(port: int, path: str, cookie: str) -> tuple[int, int]:
         conn.close()
 
 
-def start_gunicorn(cmd: list[str], env: dict[str, str], log_path: Path, port: int, cookie: str) -> subprocess.Popen:
-    log = log_path.open("wb")
-    process = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                               start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SetupError(f"gunicorn exited ({process.returncode}):\n{tail(log_path)}")
-        try:
-            status, _ = http_get(port, STATIC_PATH, cookie)
-            if status == 200:
-                return process
-            raise SetupError(f"gunicorn answered {status} for {STATIC_PATH}:\n{tail(log_path)}")
-        except (ConnectionError, OSError):
-            time.sleep(0.2)
-    stop_gunicorn(process)
-    raise SetupError(f"gunicorn did not answer within 30 s:\n{tail(log_path)}")
-
-
-def stop_gunicorn(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # its own session: the master and its workers only
-        process.wait()
-
-
 def measure_gunicorn(args: argparse.Namespace, env: dict[str, str], workdir: Path,
                      cookie: str) -> tuple[dict[str, dict], str]:
     port = free_port()
-    cmd = [sys.executable, "-m", "gunicorn", "bench.account_page:gunicorn_application()", "--chdir", str(ROOT),
-           "--bind", f"{HOST}:{port}", "--workers", str(args.workers), "--worker-class", "sync",
-           "--no-control-socket"]
-    process = start_gunicorn(cmd, env, workdir / "gunicorn.log", port, cookie)
-    try:
+    cmd = gunicorn_command("bench.account_page:gunicorn_application()", port, workers=args.workers,
+                           worker_class="sync")
+
+    def ready() -> bool:
+        status, _ = http_get(port, STATIC_PATH, cookie)
+        if status != 200:
+            raise SetupError(f"gunicorn answered {status} for {STATIC_PATH}:\n{tail(workdir / 'gunicorn.log')}")
+        return True
+
+    with gunicorn(cmd, env, workdir / "gunicorn.log", ready):
         def target(path: str):
             def get() -> None:
                 status, _ = http_get(port, path, cookie)
@@ -456,18 +388,9 @@ def measure_gunicorn(args: argparse.Namespace, env: dict[str, str], workdir: Pat
 
         samples, _ = alternate({"page": target(PAGE_PATH), "static": target(STATIC_PATH)}, args.requests, args.warmup)
         return {name: summary(values) for name, values in samples.items()}, shlex.join(cmd[1:])
-    finally:
-        stop_gunicorn(process)
 
 
 # --- Report ---------------------------------------------------------------------------
-
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) CPU ticks of the whole machine since boot (Linux /proc/stat)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
 
 
 def ms(seconds: float) -> str:
@@ -496,16 +419,13 @@ def main() -> int:
     db_created = False
     try:
         rng = random.Random(args.seed)
-        busy_before = machine_busy()
-        time.sleep(1)
-        busy_after = machine_busy()
-        idle_load = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
+        idle_load = measure_idle_load()
         print(f"Creating database {args.db_name}…", flush=True)
-        recreate_database(args.postgres_url, args.db_name)
+        create_database(args.postgres_url, args.db_name)
         db_created = True
         template_dir = workdir / "templates"
         (template_dir / Path(STATIC_TEMPLATE).parent).mkdir(parents=True)
-        env = production_env(database_url(args.postgres_url, args.db_name), workdir / "static", template_dir)
+        env = account_env(database_url(args.postgres_url, args.db_name), workdir / "static", template_dir)
         setup_django(env)
         print(f"Creating {args.debts} listed + {args.cancelled} cancelled debts over {args.references} references, "
               f"{args.other_debts} debts of other users…", flush=True)
@@ -546,7 +466,7 @@ def main() -> int:
         samples, cpu = alternate({"page": client_target(client, PAGE_PATH), "static": client_target(client, STATIC_PATH)},
                             args.requests, args.warmup)
         busy_after = machine_busy()
-        run_load = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
+        run_load = busy_share(busy_before, busy_after)
         results = {name: summary(values, cpu[name]) for name, values in samples.items()}
         parts = breakdown(user, min(args.requests, 100))
 
@@ -618,19 +538,7 @@ def main() -> int:
         print(f"Set-up failed: {exc}", file=sys.stderr)
         return 2
     finally:
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        if db_created and not args.keep:
-            try:
-                recreate_database(args.postgres_url, args.db_name, create=False)
-            except SetupError as exc:
-                print(f"Could not drop {args.db_name}: {exc}", file=sys.stderr)
-        if args.keep:
-            print(f"Kept: database {args.db_name}, files in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(args, workdir, db_created)
 
 
 if __name__ == "__main__":

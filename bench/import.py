@@ -42,18 +42,29 @@ import argparse
 import datetime
 import io
 import os
-import secrets
 import shlex
-import shutil
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.support import (  # noqa: E402 - the set-up shared by the benchmarks
+    SetupError,
+    add_database_arguments,
+    child_env,
+    clean_up,
+    create_database,
+    database_url,
+    manage,
+    production_env,
+)
+
 PYTHON = sys.executable
 SEED = 20261122
 
@@ -72,17 +83,9 @@ CEILING_COLUMNS = (
 )  # fmt: skip
 
 
-class SetupError(Exception):
-    pass
-
-
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    default_pg = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get(
-        "TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-    )
-    parser.add_argument("--postgres-url", default=default_pg, help="a database to connect to for CREATE DATABASE")
-    parser.add_argument("--db-name", default="tipi_bench_import")
+    add_database_arguments(parser, "tipi_bench_import")
     parser.add_argument(
         "--sizes", default="100000,1000000",
         help="ROLMRE record counts, comma-separated (default 100000,1000000)",
@@ -104,51 +107,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 # --- Set-up ---------------------------------------------------------------------------
 
 
-def database_url(base: str, name: str) -> str:
-    return urlunsplit(urlsplit(base)._replace(path="/" + name))
-
-
-def recreate_database(admin_url: str, name: str, *, create: bool = True) -> None:
-    import psycopg
-    from psycopg import sql
-
-    try:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            if create:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.OperationalError as exc:
-        raise SetupError(f"PostgreSQL at {admin_url} does not answer: {exc}".strip()) from exc
-
-
-def production_env(db_url: str, workdir: Path) -> dict[str, str]:
-    """The environment of a production deployment, for this database (and of nothing else)."""
-    return {
-        "DJANGO_SETTINGS_MODULE": "tipiportal.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + secrets.token_urlsafe(32),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "TIPI_SANDBOX": "0",
-        "DATABASE_URL": db_url,
-        "PORTAL_PUBLIC_URL": "https://paiement.ville.example",
-        "IMPORTS_DIR": str(workdir / "imports"),  # where import_batch_create keeps its copy of the file
-        "STATIC_ROOT": str(workdir / "static"),
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-def child_env(env: dict[str, str]) -> dict[str, str]:
-    keep = {name: os.environ[name] for name in ("PATH", "HOME", "LANG", "LC_ALL", "TZ") if name in os.environ}
-    return {**keep, **env, "PYTHONPATH": str(ROOT)}
+def import_env(db_url: str, workdir: Path) -> dict[str, str]:
+    """The production environment (bench.support.production_env) as cron's import would have it."""
+    return production_env(
+        db_url,
+        SECURE_SSL_REDIRECT=None,  # not set here: the import does not serve HTTP
+        IMPORTS_DIR=str(workdir / "imports"),  # where import_batch_create keeps its copy of the file
+        STATIC_ROOT=str(workdir / "static"),
+        LOG_LEVEL="WARNING",
+    )
 
 
 def migrate_and_create_clients(env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, env=child_env(env),
-        capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    if done.returncode != 0:
-        raise SetupError(f"migrate failed:\n{done.stderr[-3000:]}")
+    manage("migrate", "--noinput", "-v", "0", env=env)
     import psycopg
 
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
@@ -455,9 +426,9 @@ def main(argv: list[str]) -> int:
     db_url = database_url(args.postgres_url, args.db_name)
     try:
         print(f"Creating database {args.db_name} and migrating it (production settings)…", flush=True)
-        recreate_database(args.postgres_url, args.db_name)
+        create_database(args.postgres_url, args.db_name)
         db_created = True
-        env = production_env(db_url, workdir)
+        env = import_env(db_url, workdir)
         migrate_and_create_clients(env)
         meta = server_settings(db_url)
 
@@ -497,15 +468,7 @@ def main(argv: list[str]) -> int:
         print(f"\nSet-up failed: {exc}", file=sys.stderr)
         return 2
     finally:
-        if db_created and not args.keep:
-            try:
-                recreate_database(args.postgres_url, args.db_name, create=False)
-            except SetupError as exc:
-                print(f"Could not drop {args.db_name}: {exc}", file=sys.stderr)
-        if args.keep:
-            print(f"Kept: database {args.db_name}, files in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(args, workdir, db_created, close_django=False)
 
 
 if __name__ == "__main__":

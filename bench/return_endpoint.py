@@ -45,21 +45,36 @@ import datetime
 import json
 import os
 import random
-import secrets
 import shlex
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bench.support import (  # noqa: E402 - the set-up shared by the benchmarks
+    SetupError,
+    add_database_arguments,
+    busy_share,
+    clean_up,
+    create_database,
+    database_url,
+    free_port,
+    gunicorn_pids,
+    idle_load as measure_idle_load,
+    machine_busy,
+    process_cpu_seconds,
+    production_env,
+    start_gunicorn,
+    stop_gunicorn,
+)
 LUA_SCRIPT = ROOT / "bench" / "return_endpoint.lua"
 RETURN_PATH = "/tipi/retour/"
 TARGETS = (("empty", "/bench/empty/"), ("insert", "/bench/insert/"), ("endpoint", RETURN_PATH))
@@ -74,17 +89,9 @@ MIX = (("valid", 0.70), ("duplicate", 0.85), ("garbage", 0.90), ("bad_date", 0.9
 GARBAGE = (b"", b"garbage", b"\xff\xfe\x00", b"NUMCLI=12&RESULTRANS=Z", b"a=1&a=2", "MEL=é".encode("latin-1"))
 
 
-class SetupError(Exception):
-    pass
-
-
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    default_pg = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get(
-        "TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-    )
-    parser.add_argument("--postgres-url", default=default_pg, help="a database to connect to for CREATE DATABASE")
-    parser.add_argument("--db-name", default="tipi_bench")
+    add_database_arguments(parser, "tipi_bench")
     parser.add_argument("--duration", type=int, default=10, help="seconds per target (default 10)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before measuring (default 2)")
     parser.add_argument("--clients", type=int, default=50, help="concurrent connections (default 50)")
@@ -115,39 +122,6 @@ def ensure_wrk() -> str:
         if path:
             return path
     raise SetupError("wrk is needed (Debian: apt-get install wrk) and could not be installed")
-
-
-def database_url(base: str, name: str) -> str:
-    parts = urlsplit(base)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-def recreate_database(admin_url: str, name: str, *, create: bool = True) -> None:
-    import psycopg
-    from psycopg import sql
-
-    try:
-        with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as conn:
-            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-            if create:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    except psycopg.OperationalError as exc:
-        raise SetupError(f"PostgreSQL at {admin_url} does not answer: {exc}".strip()) from exc
-
-
-def production_env(db_url: str, static_root: Path) -> dict[str, str]:
-    """The environment of a production deployment, for this database (and of nothing else)."""
-    return {
-        "DJANGO_SETTINGS_MODULE": "bench.settings",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-" + secrets.token_urlsafe(32),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",  # no TLS proxy in front of the benchmark
-        "TIPI_SANDBOX": "0",
-        "DATABASE_URL": db_url,
-        "PORTAL_PUBLIC_URL": "https://paiement.ville.example",
-        "STATIC_ROOT": str(static_root),  # empty: nothing static is served here
-    }
 
 
 def setup_django(env: dict[str, str]) -> None:
@@ -293,86 +267,19 @@ def write_bodies(bodies: list[bytes], path: Path) -> None:
 # --- gunicorn and wrk -------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def gunicorn_command(port: int, args: argparse.Namespace) -> list[str]:
-    return [
-        sys.executable, "-m", "gunicorn", "tipiportal.wsgi:application",
-        "--chdir", str(ROOT),
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(args.workers),
-        "--worker-class", args.worker_class,
-        "--threads", str(args.threads),
-        "--no-control-socket",  # gunicorn ≥ 24 would otherwise create ~/.gunicorn/gunicorn.ctl
-    ]
+    from bench.support import gunicorn_command as command
+
+    return command("tipiportal.wsgi:application", port, workers=args.workers, worker_class=args.worker_class,
+                   threads=args.threads)
 
 
-def start_gunicorn(cmd: list[str], env: dict[str, str], log_path: Path, port: int) -> subprocess.Popen:
-    log = log_path.open("wb")
-    process = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-                               cwd=ROOT, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SetupError(f"gunicorn exited ({process.returncode}):\n{tail(log_path)}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/empty/", timeout=2) as response:
-                if response.status == 200:
-                    return process
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            pass
-        time.sleep(0.2)
-    stop_gunicorn(process)
-    raise SetupError(f"gunicorn did not answer within 30 s:\n{tail(log_path)}")
-
-
-def stop_gunicorn(process: subprocess.Popen | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)  # the master stops its workers gracefully
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # its own session: the master and its workers only
-        process.wait()
-
-
-def process_cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of these processes (Linux /proc), 0 for the ones gone."""
-    ticks = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # utime, stime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def gunicorn_pids(master: subprocess.Popen) -> list[int]:
-    try:
-        children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
-    except OSError:
-        children = []
-    return [master.pid, *map(int, children)]
-
-
-def machine_busy() -> tuple[float, float]:
-    """(busy, total) CPU ticks of the whole machine since boot (Linux /proc/stat)."""
-    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values) - idle, sum(values)
-
-
-def tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return ""
+def empty_view_answers(port: int):
+    """gunicorn is ready when /bench/empty/ answers 200."""
+    def ready() -> bool:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/empty/", timeout=2) as response:
+            return response.status == 200
+    return ready
 
 
 def run_wrk(wrk: str, port: int, path: str, seconds: int, args: argparse.Namespace, bodies: Path,
@@ -526,16 +433,14 @@ def main() -> int:
     db_created = False
     try:
         wrk = ensure_wrk()
-        busy_before = machine_busy()
-        time.sleep(1)
-        busy_after = machine_busy()
-        idle_load = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
+        idle_load = measure_idle_load()
         rng = random.Random(args.seed)
         print(f"Creating database {args.db_name}…", flush=True)
-        recreate_database(args.postgres_url, args.db_name)
+        create_database(args.postgres_url, args.db_name)
         db_created = True
         (workdir / "static").mkdir()
-        env = production_env(database_url(args.postgres_url, args.db_name), workdir / "static")
+        env = production_env(database_url(args.postgres_url, args.db_name), settings_module="bench.settings",
+                             STATIC_ROOT=str(workdir / "static"))  # empty: nothing static is served here
         plan = plan_bodies(args.bodies, rng)
         try:
             setup_django(env)
@@ -562,7 +467,7 @@ def main() -> int:
         cmd = gunicorn_command(port, args)
         shown_env = " ".join(f"{k}={'…' if k == 'SECRET_KEY' else v}" for k, v in env.items())
         print(f"Starting gunicorn: {shown_env} {shlex.join(cmd)}", flush=True)
-        gunicorn = start_gunicorn(cmd, env, workdir / "gunicorn.log", port)
+        gunicorn = start_gunicorn(cmd, env, workdir / "gunicorn.log", empty_view_answers(port))
 
         def raw_rows() -> int:
             with connection.cursor() as cursor:
@@ -584,7 +489,7 @@ def main() -> int:
             busy_after = machine_busy()
             results[name]["gunicorn_cpu_ms"] = (process_cpu_seconds(pids) - cpu_before) * 1000 / max(
                 results[name]["completed"], 1)
-            results[name]["machine_busy"] = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
+            results[name]["machine_busy"] = busy_share(busy_before, busy_after)
             if name == "insert":
                 stored[name] = wait_until_stable(lambda: raw_rows() - before, results[name]["sent"])
             time.sleep(0.5)
@@ -607,19 +512,7 @@ def main() -> int:
         return 2
     finally:
         stop_gunicorn(gunicorn)
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        if db_created and not args.keep:
-            try:
-                recreate_database(args.postgres_url, args.db_name, create=False)
-            except SetupError as exc:
-                print(f"Could not drop {args.db_name}: {exc}", file=sys.stderr)
-        if args.keep:
-            print(f"Kept: database {args.db_name}, files in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(args, workdir, db_created)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,6 @@ import datetime
 import os
 import random
 import shlex
-import shutil
 import sys
 import tempfile
 import time
@@ -55,21 +54,27 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.return_endpoint import (  # noqa: E402 - the shared machinery
-    SetupError,
-    database_url,
+from bench.return_endpoint import (  # noqa: E402 - the return endpoint's own set-up and checks
+    empty_view_answers,
     endpoint_checks,
-    free_port,
     gunicorn_command,
+    setup_django,
+    wait_until_stable,
+)
+from bench.support import (  # noqa: E402 - the set-up shared by the benchmarks
+    SetupError,
+    add_database_arguments,
+    clean_up,
+    create_database,
+    database_url,
+    free_port,
     gunicorn_pids,
-    machine_busy,
+    idle_load as measure_idle_load,
+    percentile,
     process_cpu_seconds,
     production_env,
-    recreate_database,
-    setup_django,
     start_gunicorn,
     stop_gunicorn,
-    wait_until_stable,
 )
 
 RETURN_PATH = "/tipi/retour/"
@@ -80,11 +85,7 @@ SPARES = 300  # transactions only the malformed and forged bodies name: never pa
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    default_pg = os.environ.get("BENCH_POSTGRES_URL") or os.environ.get(
-        "TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
-    )
-    parser.add_argument("--postgres-url", default=default_pg, help="a database to connect to for CREATE DATABASE")
-    parser.add_argument("--db-name", default="tipi_load")
+    add_database_arguments(parser, "tipi_load")
     parser.add_argument("--requests", type=int, default=20_000, help="returns to send (default 20000)")
     parser.add_argument("--clients", type=int, default=50, help="concurrent connections (default 50)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes (default 2)")
@@ -306,9 +307,9 @@ class Client:
                 connection[1].close()
 
 
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")
+def nearest_rank(values: list[float], fraction: float) -> float:
+    """This benchmark's percentile: the value at rank int(fraction × n), NaN for no values."""
+    return percentile(values, fraction, interpolate=False)
 
 
 # --- Main ----------------------------------------------------------------------------------
@@ -347,8 +348,8 @@ def report(plan: Plan, client: Client, elapsed: float, stored: int, spooled: int
     print(f"applied              {outcomes.get('applied', 0)}  (P: {checks['applied_p']}, R that won its race: {r_applied})")
     print(f"double applications  {checks['double_applications']}")
     print(f"5xx answers          {fivexx}" + (f"   (4xx: {fourxx})" if fourxx else ""))
-    print(f"latency ms           p50 {percentile(client.latencies, 0.50) * 1000:.1f}   "
-          f"p90 {percentile(client.latencies, 0.90) * 1000:.1f}   p99 {percentile(client.latencies, 0.99) * 1000:.1f}   "
+    print(f"latency ms           p50 {nearest_rank(client.latencies, 0.50) * 1000:.1f}   "
+          f"p90 {nearest_rank(client.latencies, 0.90) * 1000:.1f}   p99 {nearest_rank(client.latencies, 0.99) * 1000:.1f}   "
           f"max {max(client.latencies, default=float('nan')) * 1000:.1f}")
     print(f"throughput           {answered / elapsed:.0f} req/s over {elapsed:.1f} s; gunicorn CPU "
           f"{meta['gunicorn_cpu_ms']:.2f} ms/request, client CPU {meta['client_cpu_ms']:.2f} ms/request")
@@ -387,18 +388,15 @@ def main() -> int:
     gunicorn = None
     db_created = False
     try:
-        busy_before = machine_busy()
-        time.sleep(1)
-        busy_after = machine_busy()
-        idle_load = (busy_after[0] - busy_before[0]) / max(busy_after[1] - busy_before[1], 1)
+        idle_load = measure_idle_load()
         rng = random.Random(args.seed)
         plan = make_plan(args.requests, rng)
         print(f"Creating database {args.db_name}…", flush=True)
-        recreate_database(args.postgres_url, args.db_name)
+        create_database(args.postgres_url, args.db_name)
         db_created = True
         (workdir / "static").mkdir()
-        env = production_env(database_url(args.postgres_url, args.db_name), workdir / "static")
-        env["RETURNS_SPOOL_DIR"] = str(workdir / "spool")
+        env = production_env(database_url(args.postgres_url, args.db_name), settings_module="bench.settings",
+                             STATIC_ROOT=str(workdir / "static"), RETURNS_SPOOL_DIR=str(workdir / "spool"))
         try:
             setup_django(env)
             print(f"Creating {plan.paid_transactions + SPARES} debts and transactions, {args.requests} bodies…", flush=True)
@@ -421,7 +419,7 @@ def main() -> int:
         cmd = gunicorn_command(port, args)
         shown_env = " ".join(f"{k}={'…' if k == 'SECRET_KEY' else v}" for k, v in env.items())
         print(f"Starting gunicorn: {shown_env} {shlex.join(cmd)}", flush=True)
-        gunicorn = start_gunicorn(cmd, env, workdir / "gunicorn.log", port)
+        gunicorn = start_gunicorn(cmd, env, workdir / "gunicorn.log", empty_view_answers(port))
         pids = gunicorn_pids(gunicorn)
 
         print(f"Sending {args.requests} returns from {args.clients} connections…", flush=True)
@@ -449,19 +447,7 @@ def main() -> int:
         return 2
     finally:
         stop_gunicorn(gunicorn)
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        if db_created and not args.keep:
-            try:
-                recreate_database(args.postgres_url, args.db_name, create=False)
-            except SetupError as exc:
-                print(f"Could not drop {args.db_name}: {exc}", file=sys.stderr)
-        if args.keep:
-            print(f"Kept: database {args.db_name}, files in {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
+        clean_up(args, workdir, db_created)
 
 
 if __name__ == "__main__":
