@@ -67,6 +67,8 @@ def transaction_start(
         if saisie in ("M", "A") and client.state != TipiClient.State.ACTIVE:
             anomalies.append(Anomaly("T5", "numcli", protocol))
         if debt is not None:
+            # Lock order transactions → debt, as the return path does, so the two never deadlock.
+            list(Transaction.objects.select_for_update().filter(debt_id=debt.pk, state=Transaction.State.PENDING))
             debt = Debt.objects.select_for_update().get(pk=debt.pk)
             anomalies += debt_payment_anomalies(debt=debt, amount_cents=amount_cents, today=today)
         transaction = Transaction(client=client, debt=debt, saisie=saisie, email=email, user=user)

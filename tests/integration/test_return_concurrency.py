@@ -60,3 +60,43 @@ def test_paid_and_refused_racing_leave_a_consistent_state():
         assert notices["R"] in ("conflict", "applied")
         if notices["R"] == "applied":
             assert "late_after_refused" in transaction.flags
+
+
+def test_a_new_attempt_and_a_paid_notice_on_the_same_debt_never_deadlock():
+    """transaction_start and the return path lock transactions, then the debt: no lock cycle."""
+    from payments.models import Transaction as TransactionModel
+    from payments.services import PaymentRefused, transaction_start
+
+    errors: list[BaseException] = []
+    for _ in range(8):
+        transaction = TransactionFactory()
+        barrier = threading.Barrier(2)
+
+        def pay():
+            try:
+                barrier.wait()
+                Client().post("/tipi/retour/", data=retour_body(transaction), content_type="application/x-www-form-urlencoded")
+            finally:
+                connection.close()
+
+        def retry():
+            try:
+                barrier.wait()
+                transaction_start(client=transaction.client, refdet=transaction.refdet, amount_cents=transaction.amount_cents,
+                                  email=transaction.email, saisie="M", debt=transaction.debt)  # fmt: skip
+            except PaymentRefused:
+                pass  # the P won: the debt is already in progress (R6), as it should be
+            except BaseException as exc:  # noqa: BLE001 - a deadlock would land here
+                errors.append(exc)
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=pay), threading.Thread(target=retry)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        transaction.refresh_from_db()
+        assert transaction.state == TransactionModel.State.PAID
+        assert ReturnNotice.objects.filter(transaction=transaction).get().outcome == "applied"
+    assert errors == []
