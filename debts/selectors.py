@@ -159,3 +159,15 @@ def user_by_email(email: str):
     if not email:
         return None
     return get_user_model().objects.filter(email__iexact=email).first()
+
+
+def debt_with_debtor_or_404(pk: int) -> tuple[Debt, DebtorReference]:
+    """A debt and its debtor reference for the staff pages; 404 when either is missing."""
+    from django.http import Http404
+    from django.shortcuts import get_object_or_404
+
+    debt = get_object_or_404(Debt.objects.select_related("client", "debtor"), pk=pk)
+    debtor = debt_debtor_reference(debt)
+    if debtor is None:
+        raise Http404
+    return debt, debtor

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from tipiportal.roles import agent_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -23,6 +23,7 @@ from debts.imports import ImportRefused, import_batch_confirm, import_batch_crea
 from debts.models import Debt, ImportBatch
 from debts.selectors import (
     debt_debtor_reference,
+    debt_with_debtor_or_404,
     debts_for_staff,
     debts_for_staff_detail,
     import_batch_already_imported,
@@ -269,18 +270,10 @@ def batch_access_codes_csv(request: HttpRequest, pk: int) -> StreamingHttpRespon
     return _csv_response(f"codes-acces-import-{batch.pk}.csv", header, rows)
 
 
-def _staff_debtor(pk: int):
-    debt = get_object_or_404(Debt.objects.select_related("client", "debtor"), pk=pk)
-    debtor = debt_debtor_reference(debt)
-    if debtor is None:
-        raise Http404
-    return debt, debtor
-
-
 @agent_required
 @require_POST
 def reference_link_view(request: HttpRequest, pk: int) -> HttpResponse:
-    debt, debtor = _staff_debtor(pk)
+    debt, debtor = debt_with_debtor_or_404(pk)
     user = user_by_email(request.POST.get("email", ""))
     if user is None:
         messages.error(request, "Aucun compte usager n'a cette adresse électronique : l'usager doit d'abord créer son compte.")
@@ -293,7 +286,7 @@ def reference_link_view(request: HttpRequest, pk: int) -> HttpResponse:
 @agent_required
 @require_POST
 def reference_unlink_view(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
-    debt, debtor = _staff_debtor(pk)
+    debt, debtor = debt_with_debtor_or_404(pk)
     link = get_object_or_404(debtor.links.select_related("user"), pk=link_pk)
     reference_unlink(debtor=debtor, user=link.user)
     messages.success(request, f"Le compte {link.user.email} n'est plus rattaché à la référence {debtor.reference}.")

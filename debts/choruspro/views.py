@@ -21,7 +21,7 @@ from debts.choruspro.selectors import (
     send_batch_invoices,
 )
 from debts.models import Debt
-from debts.selectors import debt_debtor_reference
+from debts.selectors import debt_debtor_reference, debt_with_debtor_or_404
 from tipiportal.roles import administrator_required, agent_required
 
 DEBTS_PER_PAGE = 50
@@ -217,10 +217,7 @@ def public_body_mark(request: HttpRequest, pk: int) -> HttpResponse:
 @agent_required
 @require_POST
 def public_body_unmark(request: HttpRequest, pk: int) -> HttpResponse:
-    debt = _debt(pk)
-    debtor = debt_debtor_reference(debt)
-    if debtor is None:
-        raise Http404
+    debt, debtor = debt_with_debtor_or_404(pk)
     try:
         services.public_body_unmark(debtor=debtor)
     except services.ChorusRefused as refused:
@@ -233,11 +230,8 @@ def public_body_unmark(request: HttpRequest, pk: int) -> HttpResponse:
 @agent_required
 @require_POST
 def structure_refresh(request: HttpRequest, pk: int) -> HttpResponse:
-    debt = _debt(pk)
-    debtor = debt_debtor_reference(debt)
-    body = get_object_or_404(PublicBody, debtor=debtor) if debtor else None
-    if body is None:
-        raise Http404
+    debt, debtor = debt_with_debtor_or_404(pk)
+    body = get_object_or_404(PublicBody, debtor=debtor)
     body = services.public_body_structure_refresh(public_body=body)
     if body.structure_error:
         messages.error(request, body.structure_error)
