@@ -7,7 +7,7 @@ PORT ?= 8000
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 DEV_ENV := DEBUG=1 TIPI_SANDBOX=1 PORTAL_PUBLIC_URL=http://$(HOST):$(PORT)
 
-.PHONY: run test test-sqlite test-postgres migrate demo chromium bench bench-import bench-load fuzz clean
+.PHONY: run test lint format test-sqlite test-postgres migrate demo chromium bench bench-import bench-load fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,8 +32,10 @@ run: $(VENV)/.runtime
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## test: the whole suite on SQLite, then on PostgreSQL when it answers (required when REQUIRE_POSTGRES=1)
+## test: lint and import contracts, then the whole suite on SQLite, then on PostgreSQL when it
+## answers (required when REQUIRE_POSTGRES=1)
 test: $(VENV)/.test chromium
+	$(MAKE) --no-print-directory lint
 	$(MAKE) --no-print-directory test-sqlite
 	@if $(BIN)/python -c "import psycopg,sys; psycopg.connect('$(TEST_POSTGRES_URL)', connect_timeout=3).close()" 2>/dev/null; then \
 		$(MAKE) --no-print-directory test-postgres; \
@@ -42,6 +44,17 @@ test: $(VENV)/.test chromium
 	else \
 		echo "NOTE: PostgreSQL at $(TEST_POSTGRES_URL) does not answer: the PostgreSQL run (locking, concurrency) did not run."; \
 	fi
+
+## lint: ruff (lint and format) and the import contracts of pyproject.toml; any violation fails
+lint: $(VENV)/.test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+## format: let ruff fix what it can and format the code
+format: $(VENV)/.test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 test-sqlite: $(VENV)/.test
 	@echo "=== Suite on SQLite ==="
@@ -59,7 +72,7 @@ chromium:
 ## fuzz: the long fuzzing profile (10,000 cases per property; make test runs a quick one)
 fuzz: $(VENV)/.test
 	HYPOTHESIS_PROFILE=long env -u DATABASE_URL $(BIN)/pytest -q tests/unit/test_fuzz_inputs.py \
-		tests/integration/test_fuzz_forms.py tests/unit/tipi/test_tipi_properties.py
+		tests/integration/payments/test_fuzz_forms.py tests/unit/payments/tipi/test_tipi_properties.py
 
 ## bench: the benchmarks (not part of make test)
 bench: $(VENV)/.test

@@ -38,6 +38,9 @@ class PayConfirmForm(forms.Form):
         label="Adresse électronique pour le ticket de paiement",
         max_length=80,
         help_text="TIPI vous enverra le ticket de paiement à cette adresse.",
-        error_messages={"invalid": "Saisissez une adresse électronique valide.", "required": "Ce champ est obligatoire."},
+        error_messages={
+            "invalid": "Saisissez une adresse électronique valide.",
+            "required": "Ce champ est obligatoire.",
+        },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )

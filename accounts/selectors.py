@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 
-from debts.choruspro.selectors import debt_is_public_body, public_body_annotation
 from debts.models import Debt, DebtorReference
+from debts.selectors import debt_is_public_body, public_body_annotation
 from payments.models import TipiClient, Transaction
 
 
@@ -26,7 +26,9 @@ def debt_status(debt: Debt, today: datetime.date) -> DebtStatus:
         return DebtStatus("paid", "Payée", False)
     if debt_is_public_body(debt):
         return DebtStatus(
-            "public_body", "Facture adressée à un organisme public par Chorus Pro : elle ne se paie pas par carte", False
+            "public_body",
+            "Facture adressée à un organisme public par Chorus Pro : elle ne se paie pas par carte",
+            False,
         )
     if debt.is_expired(today):
         return DebtStatus(
@@ -47,7 +49,9 @@ def debt_status(debt: Debt, today: datetime.date) -> DebtStatus:
 
 
 def account_references(user) -> QuerySet[DebtorReference]:
-    return DebtorReference.objects.filter(links__user=user).select_related("client").order_by("client__label", "reference")
+    return (
+        DebtorReference.objects.filter(links__user=user).select_related("client").order_by("client__label", "reference")
+    )
 
 
 def account_debts(user) -> QuerySet[Debt]:
@@ -63,17 +67,29 @@ def account_debts(user) -> QuerySet[Debt]:
 # What the list and debt_status read of a debt and its client: not the raw record, the address
 # or the REFDET parts, which a family's hundreds of rows would fetch and decode for nothing.
 DEBT_LIST_FIELDS = (
-    "id", "refdet", "label", "issued_on", "online_from", "online_until", "amount_cents", "state",
-    "client", "client__label", "client__state",
-)  # fmt: skip
+    "id",
+    "refdet",
+    "label",
+    "issued_on",
+    "online_from",
+    "online_until",
+    "amount_cents",
+    "state",
+    "client",
+    "client__label",
+    "client__state",
+)
 
 
 def account_debt_list(user) -> QuerySet[Debt]:
     """account_debts for the list and its polled states: only the columns they show (one query)."""
     return (
-        account_debts(user).select_related(None).select_related("client").only(*DEBT_LIST_FIELDS)
+        account_debts(user)
+        .select_related(None)
+        .select_related("client")
+        .only(*DEBT_LIST_FIELDS)
         .annotate(**public_body_annotation())
-    )  # fmt: skip
+    )
 
 
 def account_debt_get(user, pk: int) -> Debt:

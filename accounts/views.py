@@ -23,13 +23,12 @@ from accounts.selectors import (
     debt_status,
 )
 from debts.models import Debt
-from debts.services import ReferenceLinkRefused, reference_link, reference_unlink
+from debts.services.references import ReferenceLinkRefused, reference_link, reference_unlink
 from payments.selectors import transaction_status
-from payments.services import PaymentRefused, account_payment_start
+from payments.services.transactions import PaymentRefused, account_payment_start
+from payments.session import transaction_remember
 from payments.templatetags.money import euros
-from payments.views import remember_transaction
 from tipiportal.network import TOO_MANY, too_many_posts
-
 
 # One row of the debt list (templates/accounts/debt_list.html puts them in its <tbody>). A family
 # account lists hundreds of debts: through the template engine (ten variables, two date filters
@@ -54,22 +53,24 @@ def debt_rows_html(rows: list[tuple[Debt, DebtStatus]]) -> SafeString:
     """The <tr> of each (debt, status). Every text is escaped here with html.escape, which is
     what Django's escape runs (format_html's lazy-aware wrappers alone would triple the cost)."""
     pay_url = reverse("accounts:debt-pay", args=[int(_PK_PLACEHOLDER)])  # reversed once, not per row
-    return mark_safe("".join(
-        DEBT_ROW_HTML.format(
-            pk=debt.pk,
-            refdet=escape(debt.refdet),
-            client=escape(debt.client.label),
-            label=escape(debt.label or "–"),
-            issued_on=f"{debt.issued_on:%d/%m/%Y}" if debt.issued_on else "–",
-            online_until=f"{debt.online_until:%d/%m/%Y}",
-            amount=escape(euros(debt.amount_cents)),
-            code=escape(status.code),
-            status=escape(status.label),
-            pay_url=escape(pay_url.replace(_PK_PLACEHOLDER, str(debt.pk))),
-            hidden="" if status.payable else " hidden",
+    return mark_safe(
+        "".join(
+            DEBT_ROW_HTML.format(
+                pk=debt.pk,
+                refdet=escape(debt.refdet),
+                client=escape(debt.client.label),
+                label=escape(debt.label or "–"),
+                issued_on=f"{debt.issued_on:%d/%m/%Y}" if debt.issued_on else "–",
+                online_until=f"{debt.online_until:%d/%m/%Y}",
+                amount=escape(euros(debt.amount_cents)),
+                code=escape(status.code),
+                status=escape(status.label),
+                pay_url=escape(pay_url.replace(_PK_PLACEHOLDER, str(debt.pk))),
+                hidden="" if status.payable else " hidden",
+            )
+            for debt, status in rows
         )
-        for debt, status in rows
-    ))  # fmt: skip
+    )
 
 
 @login_required
@@ -115,7 +116,7 @@ def debt_pay(request: HttpRequest, pk: int) -> HttpResponse:
         except PaymentRefused as refused:
             refusals = [message for _, message in refused.messages("A")]
         else:
-            remember_transaction(request, transaction)
+            transaction_remember(request, transaction)
             return redirect(f"{reverse('accounts:debts')}?paiement={transaction.token}#paiement")
     context = {"debt": debt, "status": status, "form": form, "refusals": refusals}
     return render(request, "accounts/debt_pay.html", context, status=409 if refusals else 200)

@@ -78,12 +78,12 @@ from bench.support import (  # noqa: E402 - the set-up shared by the benchmarks
     free_port,
     gunicorn,
     gunicorn_command,
-    idle_load as measure_idle_load,
     machine_busy,
     percentile,
     production_env,
     tail,
 )
+from bench.support import idle_load as measure_idle_load  # noqa: E402
 
 PAGE_PATH = "/compte/"
 STATIC_PATH = "/bench/compte-statique/"
@@ -102,7 +102,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per target first (default 20)")
     parser.add_argument("--debts", type=int, default=500, help="debts listed on the page (default 500)")
     parser.add_argument("--references", type=int, default=5, help="debtor references of the user (default 5)")
-    parser.add_argument("--cancelled", type=int, default=20, help="cancelled debts of the user, not listed (default 20)")
+    parser.add_argument(
+        "--cancelled", type=int, default=20, help="cancelled debts of the user, not listed (default 20)"
+    )
     parser.add_argument("--other-debts", type=int, default=5000, help="debts of other users (default 5000)")
     parser.add_argument("--gunicorn", action="store_true", help="also measure over HTTP under gunicorn")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn sync workers (default 1)")
@@ -156,8 +158,9 @@ def gunicorn_application():
 def account_env(db_url: str, static_root: Path, template_dir: Path) -> dict[str, str]:
     """The production environment (bench.support.production_env) with this benchmark's STATIC_ROOT,
     LOG_LEVEL and the static template's folder."""
-    return production_env(db_url, STATIC_ROOT=str(static_root), LOG_LEVEL="WARNING",
-                          **{TEMPLATE_DIR_ENV: str(template_dir)})
+    return production_env(
+        db_url, STATIC_ROOT=str(static_root), LOG_LEVEL="WARNING", **{TEMPLATE_DIR_ENV: str(template_dir)}
+    )
 
 
 def setup_django(env: dict[str, str]) -> None:
@@ -187,15 +190,17 @@ def create_data(args: argparse.Namespace, rng: random.Random):
     from payments.tipi import Protocol, compose_refdet
 
     today = timezone.localdate()
-    year = today.year
     with db_transaction.atomic():
         clients = [
-            TipiClient.objects.create(numcli="471101", protocol="indigo", label="Restauration scolaire",
-                                      state=TipiClient.State.ACTIVE),
-            TipiClient.objects.create(numcli="471102", protocol="indigo", label="Accueil périscolaire",
-                                      state=TipiClient.State.ACTIVE),
-            TipiClient.objects.create(numcli="471103", protocol="indigo", label="Conservatoire de musique",
-                                      state=TipiClient.State.INACTIVE),
+            TipiClient.objects.create(
+                numcli="471101", protocol="indigo", label="Restauration scolaire", state=TipiClient.State.ACTIVE
+            ),
+            TipiClient.objects.create(
+                numcli="471102", protocol="indigo", label="Accueil périscolaire", state=TipiClient.State.ACTIVE
+            ),
+            TipiClient.objects.create(
+                numcli="471103", protocol="indigo", label="Conservatoire de musique", state=TipiClient.State.INACTIVE
+            ),
         ]
         user = get_user_model().objects.create_user(
             username="famille.martin@example.org", email="famille.martin@example.org", password=secrets.token_urlsafe()
@@ -213,21 +218,32 @@ def create_data(args: argparse.Namespace, rng: random.Random):
             online_from = today - datetime.timedelta(days=rng.randint(-30, 540))  # history, a few not yet online
             parts = {"codexer": str(online_from.year), "numtitre": f"{number:08d}", "numordre": "000001"}
             draw = rng.random()
-            amount = rng.randint(20, 99) if draw < 0.03 else rng.randint(150_000, 400_000) if draw < 0.06 else (
-                rng.randint(500, 40_000))
+            amount = (
+                rng.randint(20, 99)
+                if draw < 0.03
+                else rng.randint(150_000, 400_000)
+                if draw < 0.06
+                else (rng.randint(500, 40_000))
+            )
             label = rng.choice(["Cantine", "Garderie", "Étude surveillée", "Cours de piano", "Centre de loisirs"])
             return Debt(
-                client=client, refdet=compose_refdet(Protocol.INDIGO, **parts), ref_parts=parts,
-                amount_cents=amount, debtor_ref=debtor.reference, debtor=debtor,
-                debtor_name="Famille Martin", debtor_address="12 rue des Tilleuls\n44000 Nantes",
+                client=client,
+                refdet=compose_refdet(Protocol.INDIGO, **parts),
+                ref_parts=parts,
+                amount_cents=amount,
+                debtor_ref=debtor.reference,
+                debtor=debtor,
+                debtor_name="Famille Martin",
+                debtor_address="12 rue des Tilleuls\n44000 Nantes",
                 label=f"{label} {online_from:%m/%Y}",
                 issued_on=None if rng.random() < 0.05 else online_from - datetime.timedelta(days=rng.randint(0, 5)),
-                online_from=online_from, online_until=online_from + datetime.timedelta(days=client.online_delay_days),
+                online_from=online_from,
+                online_until=online_from + datetime.timedelta(days=client.online_delay_days),
                 state=state,
                 raw_record=f"{parts['codexer']}{parts['numtitre']}{parts['numordre']}{amount:015d}"
-                           f"{debtor.reference:<30}{'FAMILLE MARTIN':<60}{'12 RUE DES TILLEULS 44000 NANTES':<120}"
-                           f"{label.upper():<60}{online_from:%Y%m%d}",
-            )  # fmt: skip
+                f"{debtor.reference:<30}{'FAMILLE MARTIN':<60}{'12 RUE DES TILLEULS 44000 NANTES':<120}"
+                f"{label.upper():<60}{online_from:%Y%m%d}",
+            )
 
         def state_of(draw: float) -> str:
             if draw < 0.55:
@@ -265,15 +281,21 @@ def create_data(args: argparse.Namespace, rng: random.Random):
 
 
 def summary(samples: list[float], cpu: list[float] | None = None) -> dict[str, float]:
-    result = {"p50": percentile(samples, 0.50), "p95": percentile(samples, 0.95), "min": min(samples),
-              "max": max(samples), "n": len(samples)}
+    result = {
+        "p50": percentile(samples, 0.50),
+        "p95": percentile(samples, 0.95),
+        "min": min(samples),
+        "max": max(samples),
+        "n": len(samples),
+    }
     if cpu:
         result |= {"cpu_p50": percentile(cpu, 0.50), "cpu_p95": percentile(cpu, 0.95)}
     return result
 
 
-def alternate(targets: dict[str, callable], requests: int,
-              warmup: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+def alternate(
+    targets: dict[str, callable], requests: int, warmup: int
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
     """Calls each target warmup times, then requests times, alternating (ABAB, then BABA…).
 
     Returns the seconds per timed call, wall clock, and this thread's CPU seconds per call:
@@ -298,6 +320,7 @@ def client_target(client, path: str):
         response = client.get(path)
         if response.status_code != 200:
             raise SetupError(f"GET {path} answered {response.status_code}")
+
     return get
 
 
@@ -348,8 +371,15 @@ def breakdown(user, requests: int) -> dict[str, dict[str, float]]:
     view_samples = samples["view called directly"]
     results["  of which SQL round trips"] = summary(timed_sql)
     results["  of which Python (view − SQL)"] = summary([v - q for v, q in zip(view_samples, timed_sql)])
-    return {name: results[name] for name in ("view called directly", "  of which SQL round trips",
-                                             "  of which Python (view − SQL)", "render_to_string of the static copy")}
+    return {
+        name: results[name]
+        for name in (
+            "view called directly",
+            "  of which SQL round trips",
+            "  of which Python (view − SQL)",
+            "render_to_string of the static copy",
+        )
+    }
 
 
 # --- gunicorn -------------------------------------------------------------------------
@@ -366,11 +396,11 @@ def http_get(port: int, path: str, cookie: str) -> tuple[int, int]:
         conn.close()
 
 
-def measure_gunicorn(args: argparse.Namespace, env: dict[str, str], workdir: Path,
-                     cookie: str) -> tuple[dict[str, dict], str]:
+def measure_gunicorn(
+    args: argparse.Namespace, env: dict[str, str], workdir: Path, cookie: str
+) -> tuple[dict[str, dict], str]:
     port = free_port()
-    cmd = gunicorn_command("bench.account_page:gunicorn_application()", port, workers=args.workers,
-                           worker_class="sync")
+    cmd = gunicorn_command("bench.account_page:gunicorn_application()", port, workers=args.workers, worker_class="sync")
 
     def ready() -> bool:
         status, _ = http_get(port, STATIC_PATH, cookie)
@@ -379,11 +409,13 @@ def measure_gunicorn(args: argparse.Namespace, env: dict[str, str], workdir: Pat
         return True
 
     with gunicorn(cmd, env, workdir / "gunicorn.log", ready):
+
         def target(path: str):
             def get() -> None:
                 status, _ = http_get(port, path, cookie)
                 if status != 200:
                     raise SetupError(f"gunicorn: GET {path} answered {status}:\n{tail(workdir / 'gunicorn.log')}")
+
             return get
 
         samples, _ = alternate({"page": target(PAGE_PATH), "static": target(STATIC_PATH)}, args.requests, args.warmup)
@@ -399,14 +431,15 @@ def ms(seconds: float) -> str:
 
 def print_table(title: str, results: dict[str, dict], labels: dict[str, str]) -> None:
     print(title)
-    header = (f"  {'target':<42}{'p50 ms':>9}{'p95 ms':>9}{'min ms':>9}{'max ms':>9}{'n':>6}"
-              f"{'CPU p50':>9}{'CPU p95':>9}")
+    header = f"  {'target':<42}{'p50 ms':>9}{'p95 ms':>9}{'min ms':>9}{'max ms':>9}{'n':>6}{'CPU p50':>9}{'CPU p95':>9}"
     print(header)
     print("  " + "-" * (len(header) - 2))
     for name, result in results.items():
-        cpu = (f"{ms(result['cpu_p50']):>9}{ms(result['cpu_p95']):>9}" if "cpu_p50" in result else f"{'–':>9}{'–':>9}")
-        print(f"  {labels.get(name, name):<42}{ms(result['p50']):>9}{ms(result['p95']):>9}{ms(result['min']):>9}"
-              f"{ms(result['max']):>9}{result['n']:>6}{cpu}")
+        cpu = f"{ms(result['cpu_p50']):>9}{ms(result['cpu_p95']):>9}" if "cpu_p50" in result else f"{'–':>9}{'–':>9}"
+        print(
+            f"  {labels.get(name, name):<42}{ms(result['p50']):>9}{ms(result['p95']):>9}{ms(result['min']):>9}"
+            f"{ms(result['max']):>9}{result['n']:>6}{cpu}"
+        )
 
 
 # --- Main -----------------------------------------------------------------------------
@@ -427,8 +460,11 @@ def main() -> int:
         (template_dir / Path(STATIC_TEMPLATE).parent).mkdir(parents=True)
         env = account_env(database_url(args.postgres_url, args.db_name), workdir / "static", template_dir)
         setup_django(env)
-        print(f"Creating {args.debts} listed + {args.cancelled} cancelled debts over {args.references} references, "
-              f"{args.other_debts} debts of other users…", flush=True)
+        print(
+            f"Creating {args.debts} listed + {args.cancelled} cancelled debts over {args.references} references, "
+            f"{args.other_debts} debts of other users…",
+            flush=True,
+        )
         user = create_data(args, rng)
 
         from django.conf import settings
@@ -463,8 +499,11 @@ def main() -> int:
 
         print(f"Timing {args.requests} requests of each (after {args.warmup} of warm-up), alternating…", flush=True)
         busy_before = machine_busy()
-        samples, cpu = alternate({"page": client_target(client, PAGE_PATH), "static": client_target(client, STATIC_PATH)},
-                            args.requests, args.warmup)
+        samples, cpu = alternate(
+            {"page": client_target(client, PAGE_PATH), "static": client_target(client, STATIC_PATH)},
+            args.requests,
+            args.warmup,
+        )
         busy_after = machine_busy()
         run_load = busy_share(busy_before, busy_after)
         results = {name: summary(values, cpu[name]) for name, values in samples.items()}
@@ -479,35 +518,46 @@ def main() -> int:
 
         states = dict.fromkeys(("payable", "in_progress", "paid", "expired", "not_yet", "card_limit", "unavailable"), 0)
         for code in states:
-            states[code] = page_html.count(f"status-{code}\"")
+            states[code] = page_html.count(f'status-{code}"')
 
         # --- Report ---
         print()
-        print(f"Account page benchmark — {os.cpu_count()} cores, PostgreSQL {pg_version}, Django settings "
-              f"tipiportal.settings (DEBUG=0), in-process django.test.Client")
-        print(f"Machine busy before the run: {idle_load:.0%}, during the timed requests: {run_load:.0%} "
-              f"(a single-threaded run uses at most {1 / (os.cpu_count() or 1):.0%})"
-              + (" — other processes were running: the figures are noisy" if idle_load > 0.15 else ""))
-        print(f"Data: 1 verified user, {args.references} references, {rows_shown} debts listed "
-              f"({', '.join(f'{k} {v}' for k, v in states.items() if v)}), {args.cancelled} cancelled (hidden); "
-              f"{Debt.objects.count()} debts in the table")
+        print(
+            f"Account page benchmark — {os.cpu_count()} cores, PostgreSQL {pg_version}, Django settings "
+            f"tipiportal.settings (DEBUG=0), in-process django.test.Client"
+        )
+        print(
+            f"Machine busy before the run: {idle_load:.0%}, during the timed requests: {run_load:.0%} "
+            f"(a single-threaded run uses at most {1 / (os.cpu_count() or 1):.0%})"
+            + (" — other processes were running: the figures are noisy" if idle_load > 0.15 else "")
+        )
+        print(
+            f"Data: 1 verified user, {args.references} references, {rows_shown} debts listed "
+            f"({', '.join(f'{k} {v}' for k, v in states.items() if v)}), {args.cancelled} cancelled (hidden); "
+            f"{Debt.objects.count()} debts in the table"
+        )
         print(f"Response size: page {sizes['page']:,} bytes, static baseline {sizes['static']:,} bytes")
-        print("Baseline: a copy of the page's HTML in a template without tags, served through the same client,"
-              " middleware, login_required, never_cache and render(); requested alternately with the page")
+        print(
+            "Baseline: a copy of the page's HTML in a template without tags, served through the same client,"
+            " middleware, login_required, never_cache and render(); requested alternately with the page"
+        )
         print()
         labels = {"page": f"page        GET {PAGE_PATH}", "static": f"static copy GET {STATIC_PATH}"}
         print_table("Through django.test.Client (full middleware stack, no HTTP server)", results, labels)
         ratio50 = results["page"]["p50"] / results["static"]["p50"]
         ratio95 = results["page"]["p95"] / results["static"]["p95"]
         print(f"  page / static: p50 ×{ratio50:.2f}, p95 ×{ratio95:.2f}")
-        print("  (ms: wall clock per request; CPU: this thread's CPU time per request, which leaves out"
-              " PostgreSQL and the time spent waiting for a core other processes hold)")
+        print(
+            "  (ms: wall clock per request; CPU: this thread's CPU time per request, which leaves out"
+            " PostgreSQL and the time spent waiting for a core other processes hold)"
+        )
         print()
         print_table("The page's view alone (no client, no middleware, no session or user query)", parts, {})
         if gunicorn_results:
             print()
-            print_table(f"Over HTTP, gunicorn {args.workers} sync worker(s), one request at a time", gunicorn_results,
-                        labels)
+            print_table(
+                f"Over HTTP, gunicorn {args.workers} sync worker(s), one request at a time", gunicorn_results, labels
+            )
             g50 = gunicorn_results["page"]["p50"] / gunicorn_results["static"]["p50"]
             g95 = gunicorn_results["page"]["p95"] / gunicorn_results["static"]["p95"]
             print(f"  page / static: p50 ×{g50:.2f}, p95 ×{g95:.2f}")
@@ -518,15 +568,25 @@ def main() -> int:
             print(f"  {n}. {sql[:150]}{'…' if len(sql) > 150 else ''}")
         print()
         goals = [
-            (f"page p95 < {GOAL_P95_MS:.0f} ms (test client)", results["page"]["p95"] * 1000 < GOAL_P95_MS,
-             f"{ms(results['page']['p95'])} ms"),
-            (f"≤ {GOAL_MAX_QUERIES} SQL queries per page", len(page_queries) <= GOAL_MAX_QUERIES,
-             str(len(page_queries))),
+            (
+                f"page p95 < {GOAL_P95_MS:.0f} ms (test client)",
+                results["page"]["p95"] * 1000 < GOAL_P95_MS,
+                f"{ms(results['page']['p95'])} ms",
+            ),
+            (
+                f"≤ {GOAL_MAX_QUERIES} SQL queries per page",
+                len(page_queries) <= GOAL_MAX_QUERIES,
+                str(len(page_queries)),
+            ),
         ]
         if gunicorn_results:
-            goals.append((f"page p95 < {GOAL_P95_MS:.0f} ms (gunicorn)",
-                          gunicorn_results["page"]["p95"] * 1000 < GOAL_P95_MS,
-                          f"{ms(gunicorn_results['page']['p95'])} ms"))
+            goals.append(
+                (
+                    f"page p95 < {GOAL_P95_MS:.0f} ms (gunicorn)",
+                    gunicorn_results["page"]["p95"] * 1000 < GOAL_P95_MS,
+                    f"{ms(gunicorn_results['page']['p95'])} ms",
+                )
+            )
         print("Goals")
         for label, ok, value in goals:
             print(f"  [{'met' if ok else 'MISSED'}] {label}: {value}")

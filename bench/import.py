@@ -77,19 +77,34 @@ PES_NUMCLI = "471202"
 CEILING_TABLE = "bench_copy_ceiling"
 # The debts table's columns that an import fills (all but id), in the ceiling's COPY order.
 CEILING_COLUMNS = (
-    "client_id", "refdet", "ref_parts", "amount_cents", "debtor_ref", "debtor_id", "debtor_name", "debtor_address",
-    "label", "issued_on", "online_from", "online_until", "state", "batch_id", "raw_record", "created_at",
+    "client_id",
+    "refdet",
+    "ref_parts",
+    "amount_cents",
+    "debtor_ref",
+    "debtor_id",
+    "debtor_name",
+    "debtor_address",
+    "label",
+    "issued_on",
+    "online_from",
+    "online_until",
+    "state",
+    "batch_id",
+    "raw_record",
+    "created_at",
     "updated_at",
-)  # fmt: skip
+)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     add_database_arguments(parser, "tipi_bench_import")
     parser.add_argument(
-        "--sizes", default="100000,1000000",
+        "--sizes",
+        default="100000,1000000",
         help="ROLMRE record counts, comma-separated (default 100000,1000000)",
-    )  # fmt: skip
+    )
     parser.add_argument("--skip-pes", action="store_true", help="leave out the PES V2 file")
     parser.add_argument("--pes-mb", type=float, default=100.0, help="size of the PES V2 file in MB (default 100)")
     parser.add_argument("--seed", type=int, default=SEED)
@@ -231,9 +246,17 @@ def run_ceiling(sample: SampleFile, numcli: str, env: dict[str, str]) -> Run:
 
 def run_import(sample: SampleFile, numcli: str, env: dict[str, str]) -> tuple[Run, list[str]]:
     cmd = [
-        PYTHON, "manage.py", "import_debts", "--client", numcli, "--format", sample.fmt, "--mode", "partial",
+        PYTHON,
+        "manage.py",
+        "import_debts",
+        "--client",
+        numcli,
+        "--format",
+        sample.fmt,
+        "--mode",
+        "partial",
         str(sample.path),
-    ]  # fmt: skip
+    ]
     run = run_measured(cmd, env)
     problems = []
     import psycopg
@@ -292,10 +315,12 @@ def ceiling_child(fmt: str, path: str, numcli: str) -> None:
     parse_s = 0.0
     with psycopg.connect(os.environ["DATABASE_URL"]) as conn:
         client_id = conn.execute("SELECT id FROM payments_tipiclient WHERE numcli = %s", (numcli,)).fetchone()[0]
-        types = dict(conn.execute(
-            "SELECT attname, atttypid::regtype::text FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
-            (CEILING_TABLE,),
-        ).fetchall())  # fmt: skip
+        types = dict(
+            conn.execute(
+                "SELECT attname, atttypid::regtype::text FROM pg_attribute WHERE attrelid = %s::regclass AND attnum > 0",
+                (CEILING_TABLE,),
+            ).fetchall()
+        )
         with open(path, "rb") as handle, conn.cursor() as cursor:
             records = parse(fmt, handle)
             columns = ", ".join(CEILING_COLUMNS)
@@ -311,11 +336,27 @@ def ceiling_child(fmt: str, path: str, numcli: str) -> None:
                     if isinstance(item, LineError):
                         continue
                     start = item.taken_in_charge_on + one_day if item.taken_in_charge_on else default_from
-                    copy.write_row((
-                        client_id, compose_refdet(protocol, **item.ref_parts), item.ref_parts,
-                        item.amount_cents, item.debtor_ref[:30], None, item.debtor_name[:200], item.debtor_address,
-                        item.label[:200], item.issued_on, start, start + delay, "open", None, item.raw, now, now,
-                    ))  # fmt: skip
+                    copy.write_row(
+                        (
+                            client_id,
+                            compose_refdet(protocol, **item.ref_parts),
+                            item.ref_parts,
+                            item.amount_cents,
+                            item.debtor_ref[:30],
+                            None,
+                            item.debtor_name[:200],
+                            item.debtor_address,
+                            item.label[:200],
+                            item.issued_on,
+                            start,
+                            start + delay,
+                            "open",
+                            None,
+                            item.raw,
+                            now,
+                            now,
+                        )
+                    )
                     rows += 1
         conn.commit()
     print(f"rows={rows} items={items} parse_s={parse_s:.3f}")
@@ -365,8 +406,10 @@ def report(rolmre: list[Result], pes: Result | None, meta: dict[str, str]) -> bo
         f"shared_buffers={meta['shared_buffers']}, work_mem={meta['work_mem']}, max_wal_size={meta['max_wal_size']})"
     )
     print("import  = manage.py import_debts --mode partial (production env), one fresh process per file")
-    print(f"ceiling = our parser + compose_refdet + psycopg COPY into {CEILING_TABLE} "
-          "(LIKE debts_debt INCLUDING ALL: same columns and indexes, no FKs), one fresh process per file")
+    print(
+        f"ceiling = our parser + compose_refdet + psycopg COPY into {CEILING_TABLE} "
+        "(LIKE debts_debt INCLUDING ALL: same columns and indexes, no FKs), one fresh process per file"
+    )
     print("times are wall-clock from process spawn to exit; RSS is each process's own peak (os.wait4)")
     print()
     header = (
@@ -383,26 +426,50 @@ def report(rolmre: list[Result], pes: Result | None, meta: dict[str, str]) -> bo
             f"{result.ratio:>7.3f}{result.parser_rate:>16,.0f}"
         )
     if pes:
-        print(f"PES V2: {pes.sample.records} pieces → {pes.sample.debts} debts; "
-              f"{pes.sample.records / pes.imported.seconds:,.0f} pieces/s imported; "
-              f"{pes.sample.size / 1e6 / pes.imported.seconds:.1f} MB/s")
-    print("(parser alone: records and line errors yielded per second of time spent inside the parser, "
-          "measured in the ceiling process)")
+        print(
+            f"PES V2: {pes.sample.records} pieces → {pes.sample.debts} debts; "
+            f"{pes.sample.records / pes.imported.seconds:,.0f} pieces/s imported; "
+            f"{pes.sample.size / 1e6 / pes.imported.seconds:.1f} MB/s"
+        )
+    print(
+        "(parser alone: records and line errors yielded per second of time spent inside the parser, "
+        "measured in the ceiling process)"
+    )
     print()
     goals = []
     for result in rolmre:
-        goals.append((f"ROLMRE {result.sample.debts:,}: import ≥ {GOAL_RATIO} × ceiling",
-                      result.ratio >= GOAL_RATIO, f"{result.ratio:.3f}"))
-        goals.append((f"ROLMRE {result.sample.debts:,}: peak RSS < {GOAL_RSS_MB:.0f} MB",
-                      result.imported.peak_rss_mb < GOAL_RSS_MB, f"{result.imported.peak_rss_mb:.0f} MB"))
+        goals.append(
+            (
+                f"ROLMRE {result.sample.debts:,}: import ≥ {GOAL_RATIO} × ceiling",
+                result.ratio >= GOAL_RATIO,
+                f"{result.ratio:.3f}",
+            )
+        )
+        goals.append(
+            (
+                f"ROLMRE {result.sample.debts:,}: peak RSS < {GOAL_RSS_MB:.0f} MB",
+                result.imported.peak_rss_mb < GOAL_RSS_MB,
+                f"{result.imported.peak_rss_mb:.0f} MB",
+            )
+        )
     if len(rolmre) > 1:
         small, large = min(rolmre, key=lambda r: r.sample.debts), max(rolmre, key=lambda r: r.sample.debts)
         growth = large.imported.peak_rss_mb / small.imported.peak_rss_mb - 1
-        goals.append((f"peak RSS flat: {large.sample.debts:,} within {GOAL_RSS_GROWTH:.0%} of {small.sample.debts:,}",
-                      growth <= GOAL_RSS_GROWTH, f"{growth:+.1%}"))
+        goals.append(
+            (
+                f"peak RSS flat: {large.sample.debts:,} within {GOAL_RSS_GROWTH:.0%} of {small.sample.debts:,}",
+                growth <= GOAL_RSS_GROWTH,
+                f"{growth:+.1%}",
+            )
+        )
     if pes:
-        goals.append((f"PES V2 {pes.sample.size / 1e6:.0f} MB: peak RSS < {GOAL_RSS_MB:.0f} MB",
-                      pes.imported.peak_rss_mb < GOAL_RSS_MB, f"{pes.imported.peak_rss_mb:.0f} MB"))
+        goals.append(
+            (
+                f"PES V2 {pes.sample.size / 1e6:.0f} MB: peak RSS < {GOAL_RSS_MB:.0f} MB",
+                pes.imported.peak_rss_mb < GOAL_RSS_MB,
+                f"{pes.imported.peak_rss_mb:.0f} MB",
+            )
+        )
     print("Goals")
     for label, ok, value in goals:
         print(f"  [{'met' if ok else 'MISSED'}] {label}: {value}")
@@ -458,11 +525,15 @@ def main(argv: list[str]) -> int:
         pes = next((r for r in results if r.sample.fmt == "pesv2"), None)
         ok = report(rolmre, pes, meta)
         print()
-        print(f"import command (per file): DEBUG=0 TIPI_SANDBOX=0 DATABASE_URL={db_url} … "
-              f"{results[-1].imported.extra['command']}")
+        print(
+            f"import command (per file): DEBUG=0 TIPI_SANDBOX=0 DATABASE_URL={db_url} … "
+            f"{results[-1].imported.extra['command']}"
+        )
         load = os.getloadavg()
-        print(f"Ran in {time.monotonic() - started:.0f} s (1-minute load average at the end {load[0]:.1f} on "
-              f"{os.cpu_count()} cores; anything else running at the same time skews the figures).")
+        print(
+            f"Ran in {time.monotonic() - started:.0f} s (1-minute load average at the end {load[0]:.1f} on "
+            f"{os.cpu_count()} cores; anything else running at the same time skews the figures)."
+        )
         return 0 if ok else 1
     except SetupError as exc:
         print(f"\nSet-up failed: {exc}", file=sys.stderr)

@@ -68,13 +68,14 @@ from bench.support import (  # noqa: E402 - the set-up shared by the benchmarks
     database_url,
     free_port,
     gunicorn_pids,
-    idle_load as measure_idle_load,
     machine_busy,
     process_cpu_seconds,
     production_env,
     start_gunicorn,
     stop_gunicorn,
 )
+from bench.support import idle_load as measure_idle_load  # noqa: E402
+
 LUA_SCRIPT = ROOT / "bench" / "return_endpoint.lua"
 RETURN_PATH = "/tipi/retour/"
 TARGETS = (("empty", "/bench/empty/"), ("insert", "/bench/insert/"), ("endpoint", RETURN_PATH))
@@ -217,8 +218,14 @@ def create_data(plan: list[tuple[str, int | None]], rng: random.Random) -> tuple
             }
             transactions.append(
                 Transaction(
-                    token=token, client=client, debt=debt, saisie="M", refdet=debt.refdet,
-                    amount_cents=debt.amount_cents, email=email, params=params,
+                    token=token,
+                    client=client,
+                    debt=debt,
+                    saisie="M",
+                    refdet=debt.refdet,
+                    amount_cents=debt.amount_cents,
+                    email=email,
+                    params=params,
                     url="https://www.payfip.gouv.fr/tpa/paiement.web",
                 )
             )
@@ -226,9 +233,15 @@ def create_data(plan: list[tuple[str, int | None]], rng: random.Random) -> tuple
 
     def retour(tx: Transaction, **overrides: str) -> bytes:
         fields = {
-            "NUMCLI": tx.params["numcli"], "REFDET": tx.params["refdet"], "OBJET": tx.params["objet"],
-            "MONTANT": tx.params["montant"], "MEL": tx.params["mel"], "SAISIE": tx.params["saisie"],
-            "RESULTRANS": "P", "NUMAUTO": f"{rng.randint(0, 999_999):06d}", "DATTRANS": today.strftime("%d%m%Y"),
+            "NUMCLI": tx.params["numcli"],
+            "REFDET": tx.params["refdet"],
+            "OBJET": tx.params["objet"],
+            "MONTANT": tx.params["montant"],
+            "MEL": tx.params["mel"],
+            "SAISIE": tx.params["saisie"],
+            "RESULTRANS": "P",
+            "NUMAUTO": f"{rng.randint(0, 999_999):06d}",
+            "DATTRANS": today.strftime("%d%m%Y"),
         }
         fields.update(overrides)
         return urlencode(fields).encode()
@@ -270,25 +283,43 @@ def write_bodies(bodies: list[bytes], path: Path) -> None:
 def gunicorn_command(port: int, args: argparse.Namespace) -> list[str]:
     from bench.support import gunicorn_command as command
 
-    return command("tipiportal.wsgi:application", port, workers=args.workers, worker_class=args.worker_class,
-                   threads=args.threads)
+    return command(
+        "tipiportal.wsgi:application", port, workers=args.workers, worker_class=args.worker_class, threads=args.threads
+    )
 
 
 def empty_view_answers(port: int):
     """gunicorn is ready when /bench/empty/ answers 200."""
+
     def ready() -> bool:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/bench/empty/", timeout=2) as response:
             return response.status == 200
+
     return ready
 
 
-def run_wrk(wrk: str, port: int, path: str, seconds: int, args: argparse.Namespace, bodies: Path,
-            workdir: Path, name: str) -> dict:
+def run_wrk(
+    wrk: str, port: int, path: str, seconds: int, args: argparse.Namespace, bodies: Path, workdir: Path, name: str
+) -> dict:
     out = workdir / f"wrk-{name}.json"
-    cmd = [wrk, f"-t{args.wrk_threads}", f"-c{args.clients}", f"-d{seconds}s", "--timeout", "10s",
-           "-s", str(LUA_SCRIPT), f"http://127.0.0.1:{port}{path}"]
-    env = {**os.environ, "BENCH_BODIES": str(bodies), "BENCH_PATH": path,
-           "BENCH_THREADS": str(args.wrk_threads), "BENCH_OUT": str(out)}
+    cmd = [
+        wrk,
+        f"-t{args.wrk_threads}",
+        f"-c{args.clients}",
+        f"-d{seconds}s",
+        "--timeout",
+        "10s",
+        "-s",
+        str(LUA_SCRIPT),
+        f"http://127.0.0.1:{port}{path}",
+    ]
+    env = {
+        **os.environ,
+        "BENCH_BODIES": str(bodies),
+        "BENCH_PATH": path,
+        "BENCH_THREADS": str(args.wrk_threads),
+        "BENCH_OUT": str(out),
+    }
     done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if done.returncode != 0 or not out.exists():
         raise SetupError(f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}")
@@ -316,7 +347,9 @@ def wait_until_stable(count, expected: int, limit: float = 20.0) -> int:
 # --- Checks -------------------------------------------------------------------------
 
 
-def expected_outcomes(plan: list[tuple[str, int | None]], threads: list[dict], nthreads: int) -> tuple[collections.Counter, list[int]]:
+def expected_outcomes(
+    plan: list[tuple[str, int | None]], threads: list[dict], nthreads: int
+) -> tuple[collections.Counter, list[int]]:
     """What the bodies wrk sent must give: thread k sent positions k, k+T, … (cycling)."""
     sent_positions: list[int] = []
     for thread in threads:
@@ -345,7 +378,10 @@ def endpoint_checks() -> dict:
     outcomes = collections.Counter(dict(ReturnNotice.objects.values_list("outcome").annotate(n=Count("id"))))
     doubles = (
         ReturnNotice.objects.filter(outcome="applied", resultrans="P")
-        .values("transaction").annotate(n=Count("id")).filter(n__gt=1).count()
+        .values("transaction")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+        .count()
     )
     return {
         "outcomes": outcomes,
@@ -358,28 +394,44 @@ def endpoint_checks() -> dict:
 # --- Report -------------------------------------------------------------------------
 
 
-def report(results: dict[str, dict], stored: dict[str, int], checks: dict, expected: collections.Counter,
-           args: argparse.Namespace, meta: dict) -> None:
+def report(
+    results: dict[str, dict],
+    stored: dict[str, int],
+    checks: dict,
+    expected: collections.Counter,
+    args: argparse.Namespace,
+    meta: dict,
+) -> None:
     empty, insert, endpoint = results["empty"], results["insert"], results["endpoint"]
     print()
-    print(f"Return endpoint benchmark — {meta['cores']} cores, PostgreSQL {meta['pg_version']} "
-          f"(fsync={meta['fsync']}, synchronous_commit={meta['synchronous_commit']})")
-    print(f"Machine busy before the run: {meta['idle_load']:.0%} of both cores"
-          + (" — other processes were running: the figures are not reliable" if meta["idle_load"] > 0.15 else ""))
-    print(f"gunicorn: {args.workers} workers × {args.worker_class} {args.threads} threads; wrk: {args.clients} connections, "
-          f"{args.wrk_threads} threads, {args.duration} s per target; {meta['bodies']} bodies prepared")
+    print(
+        f"Return endpoint benchmark — {meta['cores']} cores, PostgreSQL {meta['pg_version']} "
+        f"(fsync={meta['fsync']}, synchronous_commit={meta['synchronous_commit']})"
+    )
+    print(
+        f"Machine busy before the run: {meta['idle_load']:.0%} of both cores"
+        + (" — other processes were running: the figures are not reliable" if meta["idle_load"] > 0.15 else "")
+    )
+    print(
+        f"gunicorn: {args.workers} workers × {args.worker_class} {args.threads} threads; wrk: {args.clients} connections, "
+        f"{args.wrk_threads} threads, {args.duration} s per target; {meta['bodies']} bodies prepared"
+    )
     print()
-    header = (f"{'target':<20}{'req/s':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}{'max ms':>8}{'sent':>8}"
-              f"{'stored':>8}{'errors':>7}{'app CPU':>9}{'machine':>9}")
+    header = (
+        f"{'target':<20}{'req/s':>8}{'p50 ms':>8}{'p90 ms':>8}{'p99 ms':>8}{'max ms':>8}{'sent':>8}"
+        f"{'stored':>8}{'errors':>7}{'app CPU':>9}{'machine':>9}"
+    )
     print(header)
     print("-" * len(header))
     labels = {"empty": "empty view", "insert": "one-INSERT view", "endpoint": "return endpoint"}
     for name, result in results.items():
         errors = sum(result["errors"].values())
-        print(f"{labels[name]:<20}{result['rps']:>8.0f}{result['p50_us'] / 1000:>8.1f}{result['p90_us'] / 1000:>8.1f}"
-              f"{result['p99_us'] / 1000:>8.1f}{result['max_us'] / 1000:>8.1f}{result['sent']:>8}"
-              f"{stored.get(name, '–')!s:>8}{errors:>7}{result['gunicorn_cpu_ms']:>7.2f}ms"
-              f"{result['machine_busy']:>8.0%}")
+        print(
+            f"{labels[name]:<20}{result['rps']:>8.0f}{result['p50_us'] / 1000:>8.1f}{result['p90_us'] / 1000:>8.1f}"
+            f"{result['p99_us'] / 1000:>8.1f}{result['max_us'] / 1000:>8.1f}{result['sent']:>8}"
+            f"{stored.get(name, '–')!s:>8}{errors:>7}{result['gunicorn_cpu_ms']:>7.2f}ms"
+            f"{result['machine_busy']:>8.0%}"
+        )
     print("(app CPU: gunicorn's CPU time per request answered; machine: share of both cores busy, all processes)")
     ratio_insert = endpoint["rps"] / insert["rps"]
     ratio_empty = endpoint["rps"] / empty["rps"]
@@ -392,23 +444,34 @@ def report(results: dict[str, dict], stored: dict[str, int], checks: dict, expec
     print("Notices        " + "  ".join(f"{k}={v}" for k, v in sorted(outcomes.items())))
     print("Expected       " + "  ".join(f"{k}={v}" for k, v in sorted(expected.items())))
     print(f"Double applications (a transaction with two applied P notices): {checks['double_applications']}")
-    print(f"Transactions paid: {checks['transactions_paid']}   debts in progress: {checks['debts_in_progress']}   "
-          f"(applied P notices: {outcomes.get('applied', 0)})")
+    print(
+        f"Transactions paid: {checks['transactions_paid']}   debts in progress: {checks['debts_in_progress']}   "
+        f"(applied P notices: {outcomes.get('applied', 0)})"
+    )
     print()
     stored_ok = stored["endpoint"] == endpoint["sent"]
     goals = [
         (f"endpoint ≥ {GOAL_RATIO} × one-INSERT baseline", ratio_insert >= GOAL_RATIO, f"{ratio_insert:.2f}"),
-        (f"endpoint p99 < {GOAL_P99_MS:.0f} ms", endpoint["p99_us"] / 1000 < GOAL_P99_MS,
-         f"{endpoint['p99_us'] / 1000:.1f} ms"),
+        (
+            f"endpoint p99 < {GOAL_P99_MS:.0f} ms",
+            endpoint["p99_us"] / 1000 < GOAL_P99_MS,
+            f"{endpoint['p99_us'] / 1000:.1f} ms",
+        ),
         ("stored = sent", stored_ok, f"{stored['endpoint']} / {endpoint['sent']}"),
     ]
     consistency = [
-        ("outcomes = expected from the bodies sent",
-         all(outcomes.get(k, 0) == v for k, v in expected.items()) and sum(outcomes.values()) == sum(expected.values()),
-         ""),
+        (
+            "outcomes = expected from the bodies sent",
+            all(outcomes.get(k, 0) == v for k, v in expected.items())
+            and sum(outcomes.values()) == sum(expected.values()),
+            "",
+        ),
         ("no double application", checks["double_applications"] == 0, ""),
-        ("paid transactions = debts in progress = applied",
-         checks["transactions_paid"] == checks["debts_in_progress"] == outcomes.get("applied", 0), ""),
+        (
+            "paid transactions = debts in progress = applied",
+            checks["transactions_paid"] == checks["debts_in_progress"] == outcomes.get("applied", 0),
+            "",
+        ),
         ("no HTTP or socket error", all(sum(r["errors"].values()) == 0 for r in results.values()), ""),
     ]
     print("Goals")
@@ -439,15 +502,20 @@ def main() -> int:
         create_database(args.postgres_url, args.db_name)
         db_created = True
         (workdir / "static").mkdir()
-        env = production_env(database_url(args.postgres_url, args.db_name), settings_module="bench.settings",
-                             STATIC_ROOT=str(workdir / "static"))  # empty: nothing static is served here
+        env = production_env(
+            database_url(args.postgres_url, args.db_name),
+            settings_module="bench.settings",
+            STATIC_ROOT=str(workdir / "static"),
+        )  # empty: nothing static is served here
         plan = plan_bodies(args.bodies, rng)
         try:
             setup_django(env)
-            print(f"Creating {sum(1 for k, _ in plan if k == 'valid') + 500} debts and transactions, "
-                  f"{len(plan)} bodies…", flush=True)
+            print(
+                f"Creating {sum(1 for k, _ in plan if k == 'valid') + 500} debts and transactions, {len(plan)} bodies…",
+                flush=True,
+            )
             bodies, _ = create_data(plan, rng)
-        except Exception as exc:  # noqa: BLE001 - a broken tree or database: say so, exit 2
+        except Exception as exc:
             raise SetupError(f"migrating or filling {args.db_name} failed: {exc!r}") from exc
         bodies_path = workdir / "bodies.txt"
         write_bodies(bodies, bodies_path)
@@ -487,11 +555,12 @@ def main() -> int:
             cpu_before, busy_before = process_cpu_seconds(pids), machine_busy()
             results[name] = run_wrk(wrk, port, path, args.duration, args, bodies_path, workdir, name)
             busy_after = machine_busy()
-            results[name]["gunicorn_cpu_ms"] = (process_cpu_seconds(pids) - cpu_before) * 1000 / max(
-                results[name]["completed"], 1)
+            results[name]["gunicorn_cpu_ms"] = (
+                (process_cpu_seconds(pids) - cpu_before) * 1000 / max(results[name]["completed"], 1)
+            )
             results[name]["machine_busy"] = busy_share(busy_before, busy_after)
             if name == "insert":
-                stored[name] = wait_until_stable(lambda: raw_rows() - before, results[name]["sent"])
+                stored[name] = wait_until_stable(lambda before=before: raw_rows() - before, results[name]["sent"])
             time.sleep(0.5)
 
         from payments.models import ReturnNotice
@@ -500,8 +569,14 @@ def main() -> int:
         wait_until_stable(ReturnNotice.objects.filter(outcome="received").count, 0, limit=10)
         expected, _ = expected_outcomes(plan, results["endpoint"]["threads"], args.wrk_threads)
         checks = endpoint_checks()
-        meta = {"cores": os.cpu_count(), "pg_version": pg_version, "fsync": fsync,
-                "synchronous_commit": synchronous_commit, "bodies": len(bodies), "idle_load": idle_load}
+        meta = {
+            "cores": os.cpu_count(),
+            "pg_version": pg_version,
+            "fsync": fsync,
+            "synchronous_commit": synchronous_commit,
+            "bodies": len(bodies),
+            "idle_load": idle_load,
+        }
         report(results, stored, checks, expected, args, meta)
         print()
         print(f"wrk command (per target): {results['endpoint']['command']}")

@@ -69,13 +69,13 @@ from bench.support import (  # noqa: E402 - the set-up shared by the benchmarks
     database_url,
     free_port,
     gunicorn_pids,
-    idle_load as measure_idle_load,
     percentile,
     process_cpu_seconds,
     production_env,
     start_gunicorn,
     stop_gunicorn,
 )
+from bench.support import idle_load as measure_idle_load  # noqa: E402
 
 RETURN_PATH = "/tipi/retour/"
 GARBAGE = (b"", b"garbage", b"\xff\xfe\x00", b"NUMCLI=12&RESULTRANS=Z", b"a=1&a=2", "MEL=é".encode("latin-1"))
@@ -155,41 +155,67 @@ def create_transactions(count: int, rng: random.Random) -> list[dict]:
         debts = []
         for number in range(count):
             parts = {"codexer": year, "numtitre": f"{number + 1:08d}", "numordre": "000001"}
-            debts.append(Debt(
-                client=client, refdet=compose_refdet(Protocol.INDIGO, **parts), ref_parts=parts,
-                amount_cents=rng.randint(100, 149_999), debtor_ref=f"REF{number:07d}", debtor_name="Usager de test",
-                label="Cantine scolaire", online_from=today - datetime.timedelta(days=3),
-                online_until=today + datetime.timedelta(days=57),
-            ))  # fmt: skip
+            debts.append(
+                Debt(
+                    client=client,
+                    refdet=compose_refdet(Protocol.INDIGO, **parts),
+                    ref_parts=parts,
+                    amount_cents=rng.randint(100, 149_999),
+                    debtor_ref=f"REF{number:07d}",
+                    debtor_name="Usager de test",
+                    label="Cantine scolaire",
+                    online_from=today - datetime.timedelta(days=3),
+                    online_until=today + datetime.timedelta(days=57),
+                )
+            )
         Debt.objects.bulk_create(debts, batch_size=2000)
         params, transactions = [], []
         for number, debt in enumerate(debts):
             token = new_token()
             sent = {
-                "numcli": client.numcli, "refdet": debt.refdet, "objet": token, "montant": str(debt.amount_cents),
-                "mel": f"usager{number}@exemple.fr", "urlcl": "https://paiement.ville.example" + RETURN_PATH,
+                "numcli": client.numcli,
+                "refdet": debt.refdet,
+                "objet": token,
+                "montant": str(debt.amount_cents),
+                "mel": f"usager{number}@exemple.fr",
+                "urlcl": "https://paiement.ville.example" + RETURN_PATH,
                 "saisie": "M",
-            }  # fmt: skip
+            }
             params.append(sent)
-            transactions.append(Transaction(
-                token=token, client=client, debt=debt, saisie="M", refdet=debt.refdet, amount_cents=debt.amount_cents,
-                email=sent["mel"], params=sent, url="https://www.payfip.gouv.fr/tpa/paiement.web",
-            ))  # fmt: skip
+            transactions.append(
+                Transaction(
+                    token=token,
+                    client=client,
+                    debt=debt,
+                    saisie="M",
+                    refdet=debt.refdet,
+                    amount_cents=debt.amount_cents,
+                    email=sent["mel"],
+                    params=sent,
+                    url="https://www.payfip.gouv.fr/tpa/paiement.web",
+                )
+            )
         Transaction.objects.bulk_create(transactions, batch_size=2000)
     return params
 
 
 def make_bodies(plan: Plan, params: list[dict], rng: random.Random) -> list[list[bytes]]:
     today = datetime.date.today().strftime("%d%m%Y")
-    spares = params[plan.paid_transactions:]
+    spares = params[plan.paid_transactions :]
     paid_bodies: dict[int, bytes] = {}
 
     def retour(sent: dict, **overrides: str) -> bytes:
         fields = {
-            "NUMCLI": sent["numcli"], "REFDET": sent["refdet"], "OBJET": sent["objet"], "MONTANT": sent["montant"],
-            "MEL": sent["mel"], "SAISIE": sent["saisie"], "RESULTRANS": "P",
-            "NUMAUTO": f"{rng.randint(0, 999_999):06d}", "DATTRANS": today,
-        }  # fmt: skip
+            "NUMCLI": sent["numcli"],
+            "REFDET": sent["refdet"],
+            "OBJET": sent["objet"],
+            "MONTANT": sent["montant"],
+            "MEL": sent["mel"],
+            "SAISIE": sent["saisie"],
+            "RESULTRANS": "P",
+            "NUMAUTO": f"{rng.randint(0, 999_999):06d}",
+            "DATTRANS": today,
+        }
         fields.update(overrides)
         return urlencode(fields).encode()
 
@@ -200,10 +226,15 @@ def make_bodies(plan: Plan, params: list[dict], rng: random.Random) -> list[list
 
     def forged() -> bytes:
         target = rng.choice(params)  # a real transaction, paid or not: the forgery must change nothing
-        field, value = rng.choice([
-            ("OBJET", "Inconnu" + rng.randbytes(9).hex()), ("MONTANT", str(int(target["montant"]) + 1)),
-            ("REFDET", "2026" + f"{rng.randint(0, 10**14 - 1):014d}"), ("NUMCLI", "999999"), ("MEL", "pirate@exemple.fr"),
-        ])  # fmt: skip
+        field, value = rng.choice(
+            [
+                ("OBJET", "Inconnu" + rng.randbytes(9).hex()),
+                ("MONTANT", str(int(target["montant"]) + 1)),
+                ("REFDET", "2026" + f"{rng.randint(0, 10**14 - 1):014d}"),
+                ("NUMCLI", "999999"),
+                ("MEL", "pirate@exemple.fr"),
+            ]
+        )
         return retour(target, **{field: value})
 
     def malformed() -> bytes:
@@ -212,10 +243,14 @@ def make_bodies(plan: Plan, params: list[dict], rng: random.Random) -> list[list
         return retour(rng.choice(spares), DATTRANS=rng.choice(["31022026", "00012026", "2026-11-22"]))
 
     makers = {
-        "valid": paid, "duplicate": paid, "parallel": paid, "race_p": paid,
+        "valid": paid,
+        "duplicate": paid,
+        "parallel": paid,
+        "race_p": paid,
         "race_r": lambda n: retour(params[n], RESULTRANS="R", NUMAUTO=""),
-        "malformed": lambda _: malformed(), "forged": lambda _: forged(),
-    }  # fmt: skip
+        "malformed": lambda _: malformed(),
+        "forged": lambda _: forged(),
+    }
     return [[makers[kind](number) for kind, number in group] for group in plan.groups]
 
 
@@ -315,59 +350,93 @@ def nearest_rank(values: list[float], fraction: float) -> float:
 # --- Main ----------------------------------------------------------------------------------
 
 
-def report(plan: Plan, client: Client, elapsed: float, stored: int, spooled: int, checks: dict, meta: dict,
-           args: argparse.Namespace) -> None:  # fmt: skip
+def report(
+    plan: Plan,
+    client: Client,
+    elapsed: float,
+    stored: int,
+    spooled: int,
+    checks: dict,
+    meta: dict,
+    args: argparse.Namespace,
+) -> None:
     outcomes = checks["outcomes"]
     kinds = plan.kinds
     fivexx = sum(n for status, n in client.statuses.items() if status >= 500)
     fourxx = sum(n for status, n in client.statuses.items() if 400 <= status < 500)
     answered = sum(client.statuses.values())
     r_applied = outcomes.get("applied", 0) - checks["applied_p"]
-    expected = collections.Counter({
-        "malformed": kinds["malformed"],
-        "unmatched": kinds["forged"],
-        "duplicate": kinds["duplicate"] + (PARALLEL_COPIES - 1) * plan.parallel_groups,
-        "applied": plan.paid_transactions + r_applied,
-        "conflict": plan.race_pairs - r_applied,
-    })  # fmt: skip
+    expected = collections.Counter(
+        {
+            "malformed": kinds["malformed"],
+            "unmatched": kinds["forged"],
+            "duplicate": kinds["duplicate"] + (PARALLEL_COPIES - 1) * plan.parallel_groups,
+            "applied": plan.paid_transactions + r_applied,
+            "conflict": plan.race_pairs - r_applied,
+        }
+    )
     print()
-    print(f"Return endpoint under load — {meta['cores']} cores, PostgreSQL {meta['pg_version']} "
-          f"(fsync={meta['fsync']}, synchronous_commit={meta['synchronous_commit']})")
-    print(f"Machine busy before the run: {meta['idle_load']:.0%} of all cores"
-          + (" — other processes were running: latencies are not reliable" if meta["idle_load"] > 0.15 else ""))
-    print(f"gunicorn: {args.workers} workers × {args.worker_class} {args.threads} threads; client: Python asyncio, "
-          f"{args.clients} keep-alive connections")
-    print(f"Mix: {kinds['valid']} valid P, {kinds['duplicate']} duplicated, {plan.race_pairs} P+R races "
-          f"({2 * plan.race_pairs} requests), {plan.parallel_groups} × {PARALLEL_COPIES} identical P in parallel "
-          f"({PARALLEL_COPIES * plan.parallel_groups} requests), {kinds['malformed']} malformed, {kinds['forged']} forged")
+    print(
+        f"Return endpoint under load — {meta['cores']} cores, PostgreSQL {meta['pg_version']} "
+        f"(fsync={meta['fsync']}, synchronous_commit={meta['synchronous_commit']})"
+    )
+    print(
+        f"Machine busy before the run: {meta['idle_load']:.0%} of all cores"
+        + (" — other processes were running: latencies are not reliable" if meta["idle_load"] > 0.15 else "")
+    )
+    print(
+        f"gunicorn: {args.workers} workers × {args.worker_class} {args.threads} threads; client: Python asyncio, "
+        f"{args.clients} keep-alive connections"
+    )
+    print(
+        f"Mix: {kinds['valid']} valid P, {kinds['duplicate']} duplicated, {plan.race_pairs} P+R races "
+        f"({2 * plan.race_pairs} requests), {plan.parallel_groups} × {PARALLEL_COPIES} identical P in parallel "
+        f"({PARALLEL_COPIES * plan.parallel_groups} requests), {kinds['malformed']} malformed, {kinds['forged']} forged"
+    )
     print()
     print(f"sent                 {client.sent}")
-    print(f"answered             {answered}  ({', '.join(f'{s}: {n}' for s, n in sorted(client.statuses.items()))})"
-          + (f"  connection errors: {dict(client.errors)}" if client.errors else ""))
+    print(
+        f"answered             {answered}  ({', '.join(f'{s}: {n}' for s, n in sorted(client.statuses.items()))})"
+        + (f"  connection errors: {dict(client.errors)}" if client.errors else "")
+    )
     print(f"stored               {stored}" + (f"  (+ {spooled} in the spool)" if spooled else ""))
-    print(f"applied              {outcomes.get('applied', 0)}  (P: {checks['applied_p']}, R that won its race: {r_applied})")
+    print(
+        f"applied              {outcomes.get('applied', 0)}  (P: {checks['applied_p']}, R that won its race: {r_applied})"
+    )
     print(f"double applications  {checks['double_applications']}")
     print(f"5xx answers          {fivexx}" + (f"   (4xx: {fourxx})" if fourxx else ""))
-    print(f"latency ms           p50 {nearest_rank(client.latencies, 0.50) * 1000:.1f}   "
-          f"p90 {nearest_rank(client.latencies, 0.90) * 1000:.1f}   p99 {nearest_rank(client.latencies, 0.99) * 1000:.1f}   "
-          f"max {max(client.latencies, default=float('nan')) * 1000:.1f}")
-    print(f"throughput           {answered / elapsed:.0f} req/s over {elapsed:.1f} s; gunicorn CPU "
-          f"{meta['gunicorn_cpu_ms']:.2f} ms/request, client CPU {meta['client_cpu_ms']:.2f} ms/request")
+    print(
+        f"latency ms           p50 {nearest_rank(client.latencies, 0.50) * 1000:.1f}   "
+        f"p90 {nearest_rank(client.latencies, 0.90) * 1000:.1f}   p99 {nearest_rank(client.latencies, 0.99) * 1000:.1f}   "
+        f"max {max(client.latencies, default=float('nan')) * 1000:.1f}"
+    )
+    print(
+        f"throughput           {answered / elapsed:.0f} req/s over {elapsed:.1f} s; gunicorn CPU "
+        f"{meta['gunicorn_cpu_ms']:.2f} ms/request, client CPU {meta['client_cpu_ms']:.2f} ms/request"
+    )
     print()
     print("Notices        " + "  ".join(f"{k}={v}" for k, v in sorted(outcomes.items())))
     print("Expected       " + "  ".join(f"{k}={v}" for k, v in sorted(expected.items()) if v or k in outcomes))
-    print(f"Transactions paid: {checks['transactions_paid']} (distinct transactions with a valid P sent: "
-          f"{plan.paid_transactions})   debts in progress: {checks['debts_in_progress']}")
+    print(
+        f"Transactions paid: {checks['transactions_paid']} (distinct transactions with a valid P sent: "
+        f"{plan.paid_transactions})   debts in progress: {checks['debts_in_progress']}"
+    )
     print()
     goals = [
         ("stored = sent", stored == client.sent == args.requests, f"{stored} / {client.sent}"),
         ("0 double applications", checks["double_applications"] == 0, str(checks["double_applications"])),
-        ("0 answers 5xx", fivexx == 0 and not client.errors, f"{fivexx}" + (f", {sum(client.errors.values())} connection errors" if client.errors else "")),
+        (
+            "0 answers 5xx",
+            fivexx == 0 and not client.errors,
+            f"{fivexx}" + (f", {sum(client.errors.values())} connection errors" if client.errors else ""),
+        ),
     ]
     checks_list = [
         ("outcomes = expected from the bodies sent", +outcomes == +expected),
-        ("paid transactions = distinct valid P sent = debts in progress = applied P",
-         checks["transactions_paid"] == plan.paid_transactions == checks["debts_in_progress"] == checks["applied_p"]),
+        (
+            "paid transactions = distinct valid P sent = debts in progress = applied P",
+            checks["transactions_paid"] == plan.paid_transactions == checks["debts_in_progress"] == checks["applied_p"],
+        ),
         ("every answer is 200", client.statuses == {200: args.requests}),
         ("nothing left unapplied, nothing spooled", outcomes.get("received", 0) == 0 and spooled == 0),
     ]
@@ -395,14 +464,21 @@ def main() -> int:
         create_database(args.postgres_url, args.db_name)
         db_created = True
         (workdir / "static").mkdir()
-        env = production_env(database_url(args.postgres_url, args.db_name), settings_module="bench.settings",
-                             STATIC_ROOT=str(workdir / "static"), RETURNS_SPOOL_DIR=str(workdir / "spool"))
+        env = production_env(
+            database_url(args.postgres_url, args.db_name),
+            settings_module="bench.settings",
+            STATIC_ROOT=str(workdir / "static"),
+            RETURNS_SPOOL_DIR=str(workdir / "spool"),
+        )
         try:
             setup_django(env)
-            print(f"Creating {plan.paid_transactions + SPARES} debts and transactions, {args.requests} bodies…", flush=True)
+            print(
+                f"Creating {plan.paid_transactions + SPARES} debts and transactions, {args.requests} bodies…",
+                flush=True,
+            )
             params = create_transactions(plan.paid_transactions + SPARES, rng)
             groups = make_bodies(plan, params, rng)
-        except Exception as exc:  # noqa: BLE001 - a broken tree or database: say so, exit 2
+        except Exception as exc:
             raise SetupError(f"migrating or filling {args.db_name} failed: {exc!r}") from exc
 
         from django.db import connection
@@ -432,7 +508,7 @@ def main() -> int:
         meta["client_cpu_ms"] = (time.process_time() - client_cpu) * 1000 / answered
 
         from payments.models import ReturnNotice
-        from payments.spool import spool_status
+        from payments.returns.spool import spool_status
 
         stored = wait_until_stable(ReturnNotice.objects.count, client.sent)
         wait_until_stable(ReturnNotice.objects.filter(outcome="received").count, 0, limit=10)

@@ -64,8 +64,11 @@ def create_database(admin_url: str, name: str) -> None:
     """Drop ``name`` if it exists (with FORCE), then create it empty. SetupError if PostgreSQL does not answer."""
     from psycopg import sql
 
-    _admin(admin_url, sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
-           sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    _admin(
+        admin_url,
+        sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
+        sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)),
+    )
 
 
 def drop_database(admin_url: str, name: str) -> None:
@@ -105,8 +108,9 @@ def child_env(env: dict[str, str]) -> dict[str, str]:
 
 def manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
     """``manage.py *args`` in a child process with ``child_env(env)``; SetupError if it fails."""
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=child_env(env),
-                          capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=child_env(env), capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         raise SetupError(f"{args[0]} failed:\n{done.stderr[-3000:]}")
     return done
@@ -125,12 +129,19 @@ def free_port(host: str = HOST) -> int:
 def gunicorn_command(app: str, port: int, *, workers: int, worker_class: str, threads: int | None = None) -> list[str]:
     """The gunicorn command line serving ``app`` on 127.0.0.1:``port`` from the project's root."""
     cmd = [
-        sys.executable, "-m", "gunicorn", app,
-        "--chdir", str(ROOT),
-        "--bind", f"{HOST}:{port}",
-        "--workers", str(workers),
-        "--worker-class", worker_class,
-    ]  # fmt: skip
+        sys.executable,
+        "-m",
+        "gunicorn",
+        app,
+        "--chdir",
+        str(ROOT),
+        "--bind",
+        f"{HOST}:{port}",
+        "--workers",
+        str(workers),
+        "--worker-class",
+        worker_class,
+    ]
     if threads is not None:
         cmd += ["--threads", str(threads)]
     return cmd + ["--no-control-socket"]  # gunicorn ≥ 24 would otherwise create ~/.gunicorn/gunicorn.ctl
@@ -150,8 +161,9 @@ def start_gunicorn(cmd: list[str], env: dict[str, str], log_path: Path, ready: C
     ``ready`` may raise OSError while gunicorn is not listening yet; SetupError if gunicorn exits
     or does not answer in time."""
     log = log_path.open("wb")
-    process = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-                               start_new_session=True)
+    process = subprocess.Popen(
+        cmd, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -179,7 +191,9 @@ def stop_gunicorn(process: subprocess.Popen | None) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(cmd: list[str], env: dict[str, str], log_path: Path, ready: Callable[[], bool]) -> Iterator[subprocess.Popen]:
+def gunicorn(
+    cmd: list[str], env: dict[str, str], log_path: Path, ready: Callable[[], bool]
+) -> Iterator[subprocess.Popen]:
     """``start_gunicorn`` as a context manager: stopped on leaving the block."""
     process = start_gunicorn(cmd, env, log_path, ready)
     try:

@@ -53,9 +53,13 @@ class ReferenceLink(models.Model):
     debtor = models.ForeignKey(DebtorReference, on_delete=models.CASCADE, related_name="links", verbose_name="débiteur")
     linked_at = models.DateTimeField("rattachée le", auto_now_add=True)
     linked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="rattachée par (agent)",
-    )  # fmt: skip
+    )
 
     class Meta:
         verbose_name = "rattachement de référence"

@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.db.models import Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from debts.models import Debt, DebtEvent, DebtorReference, ImportBatch, ImportIssue
 from payments.models import ReturnNotice, TipiClient, Transaction
@@ -171,3 +171,30 @@ def debt_with_debtor_or_404(pk: int) -> tuple[Debt, DebtorReference]:
     if debtor is None:
         raise Http404
     return debt, debtor
+
+
+# --- Public bodies (invoiced through Chorus Pro, never paid by card) ------------------------
+# The choruspro app owns PublicBody, a one-to-one on DebtorReference (related name
+# ``public_body``); debts reads it through that relation by name, so that the import arrow
+# stays choruspro → debts.
+
+PUBLIC_BODY_ANNOTATION = "chorus_public_body"
+
+
+def public_body_annotation() -> dict:
+    """For a Debt queryset: ``.annotate(**public_body_annotation())`` lets debt_is_public_body
+    answer without a query per row."""
+    public = DebtorReference.objects.filter(pk=OuterRef("debtor_id"), public_body__isnull=False)
+    return {PUBLIC_BODY_ANNOTATION: Exists(public)}
+
+
+def debt_is_public_body(debt: Debt) -> bool:
+    """A debt whose debtor is a public body: invoiced through Chorus Pro, not paid by card."""
+    annotated = getattr(debt, PUBLIC_BODY_ANNOTATION, None)
+    if annotated is not None:
+        return bool(annotated)
+    if "debtor_id" not in debt.__dict__:  # deferred: ask through the debt
+        return DebtorReference.objects.filter(debts=debt, public_body__isnull=False).exists()
+    if debt.debtor_id is None:
+        return False
+    return DebtorReference.objects.filter(pk=debt.debtor_id, public_body__isnull=False).exists()

@@ -1,17 +1,21 @@
+"""TIPI clients, transactions and return notices in the admin console: read only (their
+services own every change; the TIPI console at /gestion/tipi/ is where clients are edited)."""
+
 from django.contrib import admin
 
 from payments.models import ReturnNotice, TipiClient, Transaction
+from tipiportal.admin import ReadOnlyAdmin
 
 
 @admin.register(TipiClient)
-class TipiClientAdmin(admin.ModelAdmin):
+class TipiClientAdmin(ReadOnlyAdmin):
     list_display = ["numcli", "label", "protocol", "state", "online_delay_days"]
     list_filter = ["protocol", "state"]
     search_fields = ["numcli", "label"]
 
 
 @admin.register(Transaction)
-class TransactionAdmin(admin.ModelAdmin):
+class TransactionAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "client", "refdet", "amount_cents", "saisie", "state", "resultrans", "numauto"]
     list_filter = ["state", "saisie", "client"]
     search_fields = ["refdet", "token", "numauto"]
@@ -19,9 +23,21 @@ class TransactionAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReturnNotice)
-class ReturnNoticeAdmin(admin.ModelAdmin):
+class ReturnNoticeAdmin(ReadOnlyAdmin):
     list_display = ["received_at", "outcome", "resultrans", "remote_addr", "transaction"]
     list_filter = ["outcome", "resultrans"]
     search_fields = ["detail", "transaction__refdet"]
-    readonly_fields = ["received_at", "body_text", "content_type", "headers", "remote_addr", "outcome", "detail", "flags", "transaction", "resultrans", "processed_at"]
+    readonly_fields = [
+        "received_at",
+        "body_text",
+        "content_type",
+        "headers",
+        "remote_addr",
+        "outcome",
+        "detail",
+        "flags",
+        "transaction",
+        "resultrans",
+        "processed_at",
+    ]
     exclude = ["body"]

@@ -1,36 +1,25 @@
 """The public manual-entry form (SAISIE=M), modelled on annex 3."""
 
-import re
-
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 from payments.models import ClientProtocol, TipiClient
 from payments.tipi import compose_refdet
-
-_AMOUNT_RE = re.compile(r"^(\d{1,7})(?:[,.](\d{1,2}))?$")
-
-
-def euros_to_cents(text: str) -> int:
-    """'38,08', '38.08', '38', '1 234,5' → cents, exactly (no float)."""
-    compact = re.sub(r"[\s\u00a0\u202f]", "", text or "").removesuffix("€")
-    match = _AMOUNT_RE.match(compact)
-    if not match:
-        raise ValueError(text)
-    euros, cents = match.group(1), (match.group(2) or "0").ljust(2, "0")
-    return int(euros) * 100 + int(cents)
+from tipiportal.money import parse_euros
 
 
 class AmountField(forms.CharField):
-    default_error_messages = {"invalid": "Saisissez le montant en euros, tel qu'il figure sur votre avis, par exemple 38,08."}
+    default_error_messages = {
+        "invalid": "Saisissez le montant en euros, tel qu'il figure sur votre avis, par exemple 38,08."
+    }
 
     def to_python(self, value):
         value = super().to_python(value)
         if value in self.empty_values:
             return None
         try:
-            return euros_to_cents(value)
+            return parse_euros(value, max_units_digits=7)
         except ValueError:
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
@@ -54,7 +43,10 @@ class ManualPaymentForm(forms.Form):
         label="Année",
         regex=r"^\d{4}$",
         help_text="L'exercice, sur 4 chiffres (par exemple 2026).",
-        error_messages={"invalid": "Saisissez l'année sur 4 chiffres, par exemple 2026.", "required": "Ce champ est obligatoire."},
+        error_messages={
+            "invalid": "Saisissez l'année sur 4 chiffres, par exemple 2026.",
+            "required": "Ce champ est obligatoire.",
+        },
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "size": 4}),
     )
     montant = AmountField(
@@ -67,13 +59,19 @@ class ManualPaymentForm(forms.Form):
         label="Votre adresse électronique",
         max_length=80,
         help_text="TIPI vous enverra le ticket de paiement à cette adresse.",
-        error_messages={"invalid": "Saisissez une adresse électronique valide.", "required": "Ce champ est obligatoire."},
+        error_messages={
+            "invalid": "Saisissez une adresse électronique valide.",
+            "required": "Ce champ est obligatoire.",
+        },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     email_confirm = forms.EmailField(
         label="Votre adresse électronique (confirmation)",
         max_length=80,
-        error_messages={"invalid": "Saisissez une adresse électronique valide.", "required": "Ce champ est obligatoire."},
+        error_messages={
+            "invalid": "Saisissez une adresse électronique valide.",
+            "required": "Ce champ est obligatoire.",
+        },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
 
@@ -100,7 +98,9 @@ class ManualPaymentForm(forms.Form):
         try:
             data["refdet"] = self._refdet(data)
         except ValueError:
-            self.add_error(self.reference_field, "Le format de la référence de la dette est incorrect. Veuillez la ressaisir")
+            self.add_error(
+                self.reference_field, "Le format de la référence de la dette est incorrect. Veuillez la ressaisir"
+            )
         return data
 
     def _refdet(self, data) -> str:

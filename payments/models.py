@@ -102,9 +102,13 @@ class Transaction(models.Model):
     )
     saisie = models.CharField("saisie", max_length=1, choices=Saisie.choices)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="compte usager",
-    )  # fmt: skip
+    )
     refdet = models.CharField("référence de la dette", max_length=30)
     amount_cents = models.PositiveIntegerField("montant (centimes)")
     email = models.EmailField("adresse électronique", max_length=80)
@@ -162,7 +166,7 @@ class ReturnNotice(models.Model):
     resultrans = models.CharField("RESULTRANS", max_length=1, blank=True)
     processed_at = models.DateTimeField("traité le", null=True, blank=True)
     mel_erased = models.BooleanField("adresse électronique effacée", default=False)
-    # Set on the notices that waited in the local spool (payments/spool.py) while the database
+    # Set on the notices that waited in the local spool (payments/returns/spool.py) while the database
     # could not be written: the spool line's id, so that replaying a line twice stores it once.
     spool_id = models.UUIDField("identifiant dans le spool", null=True, blank=True, editable=False)
 
@@ -198,9 +202,13 @@ class ClientEvent(models.Model):
 
     client = models.ForeignKey(TipiClient, on_delete=models.PROTECT, related_name="events", verbose_name="client")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         verbose_name="par",
-    )  # fmt: skip
+    )
     at = models.DateTimeField("le", auto_now_add=True)
     action = models.CharField("action", max_length=8, choices=Action.choices)
     changes = models.JSONField("modifications", default=list, blank=True)

@@ -10,18 +10,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from payments import spool
 from payments.forms import ManualPaymentForm
 from payments.models import Transaction
+from payments.returns import spool
+from payments.returns.notices import notice_apply_fresh, notice_record
+from payments.returns.replay import replay_nudge
 from payments.selectors import clients_for_manual_payment, transaction_status
+from payments.services.transactions import PaymentRefused, manual_payment_start, transaction_retry
+from payments.session import transaction_remember, transaction_remembered
 from tipiportal.logging import request_id
 from tipiportal.network import TOO_MANY, client_ip, too_many_posts
-from payments.returns import notice_apply_fresh, notice_record
-from payments.services import PaymentRefused, manual_payment_start, transaction_retry
 
 logger = logging.getLogger(__name__)
 
-SESSION_TOKENS = "tipi_tokens"
 ANOMALY_FIELDS = {"montant": "montant", "mel": "email"}
 RETURN_HEADERS = ("User-Agent", "Content-Length", "X-Forwarded-For", "X-Real-Ip", "Host", "Referer")
 MAX_RETURN_BODY = 64 * 1024
@@ -56,19 +57,13 @@ def manual_payment(request: HttpRequest, numcli: str) -> HttpResponse:
                 field = ANOMALY_FIELDS.get(anomaly.field, form.reference_field if anomaly.field == "refdet" else None)
                 form.add_error(field, message)
         else:
-            remember_transaction(request, transaction)
+            transaction_remember(request, transaction)
             return redirect("payments:transaction", token=transaction.token)
     return render(request, "payments/manual_form.html", {"form": form, "client": client})
 
 
-def remember_transaction(request: HttpRequest, transaction: Transaction) -> None:
-    # Anonymous payers see only the attempts started in their own session.
-    tokens = request.session.get(SESSION_TOKENS, [])[-19:]
-    request.session[SESSION_TOKENS] = tokens + [transaction.token]
-
-
 def _own_transaction(request: HttpRequest, token: str) -> Transaction:
-    if token not in request.session.get(SESSION_TOKENS, []):
+    if not transaction_remembered(request, token):
         raise Http404
     return get_object_or_404(Transaction.objects.select_related("client", "debt"), token=token)
 
@@ -107,7 +102,7 @@ def transaction_retry_view(request: HttpRequest, token: str) -> HttpResponse:
             {"messages_list": [m for _, m in refused.messages("M")], "client": previous.client},
             status=409,
         )
-    remember_transaction(request, transaction)
+    transaction_remember(request, transaction)
     return redirect("payments:transaction", token=transaction.token)
 
 
@@ -133,7 +128,7 @@ def tipi_return(request: HttpRequest) -> HttpResponse:
             spool.REQUEST_ID_HEADER: request_id.get(),
         }
         remote_addr = client_ip(request)
-    except Exception:  # noqa: BLE001 - nothing readable to keep; answer TIPI all the same
+    except Exception:
         logger.exception("return notice could not be read")
         return HttpResponse("OK", content_type="text/plain")
     try:
@@ -141,18 +136,22 @@ def tipi_return(request: HttpRequest) -> HttpResponse:
     except Exception as exc:  # noqa: BLE001 - the database cannot take it: the local spool does
         try:
             spool_id = spool.spool_append(
-                body=body, content_type=content_type, headers=headers, remote_addr=remote_addr,
-                received_at=received_at, error=f"{type(exc).__name__}: {exc}",
-            )  # fmt: skip
-        except Exception:  # noqa: BLE001
+                body=body,
+                content_type=content_type,
+                headers=headers,
+                remote_addr=remote_addr,
+                received_at=received_at,
+                error=f"{type(exc).__name__}: {exc}",
+            )
+        except Exception:
             logger.critical("return notice LOST: neither the database nor the spool could keep it", exc_info=True)
         else:
             logger.error("return notice not stored in the database, spooled as %s", spool_id, exc_info=True)
         return HttpResponse("OK", content_type="text/plain")
     try:
         notice_apply_fresh(notice=notice)
-    except Exception:  # noqa: BLE001 - the notice is stored (outcome 'received') and can be replayed
+    except Exception:
         logger.exception("return notice %s could not be applied", notice.id)
     if spool.STATE.replay_wanted:  # this process spooled notices and the database is back
-        spool.replay_nudge()
+        replay_nudge()
     return HttpResponse("OK", content_type="text/plain")

@@ -8,9 +8,7 @@ from hypothesis import HealthCheck, settings
 
 # Fuzzing: a quick profile in `make test`, a long one (10,000 cases each) with `make fuzz`.
 settings.register_profile("quick", max_examples=60, deadline=None)
-settings.register_profile(
-    "long", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+settings.register_profile("long", max_examples=10_000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "quick"))
 
 

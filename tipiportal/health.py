@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from payments.returns.spool import spool_status
+
 QUEUE_LATE_AFTER = datetime.timedelta(minutes=5)
 
 
@@ -30,8 +32,6 @@ def _queue() -> str:
 def _spool() -> dict[str, int | str]:
     """Return notices waiting in the local spool (the database could not take them): reported,
     never a reason to fail the check (the spool is what keeps them). Absent when empty."""
-    from payments.spool import spool_status
-
     try:
         status = spool_status()
     except Exception:  # noqa: BLE001 - an unreadable spool is worth a look, not a 503

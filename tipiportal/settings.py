@@ -32,7 +32,9 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 TIPI_SANDBOX = env.bool("TIPI_SANDBOX", default=False)
 PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
 # Only the base URL differs between the sandbox and the real service.
-TIPI_BASE_URL = env.str("TIPI_BASE_URL", default=PORTAL_PUBLIC_URL if TIPI_SANDBOX else "https://www.payfip.gouv.fr").rstrip("/")
+TIPI_BASE_URL = env.str(
+    "TIPI_BASE_URL", default=PORTAL_PUBLIC_URL if TIPI_SANDBOX else "https://www.payfip.gouv.fr"
+).rstrip("/")
 # Source addresses allowed to POST returns (empty: any). Addresses or networks (CIDR).
 TIPI_RETURN_ALLOWED_IPS = env.list("TIPI_RETURN_ALLOWED_IPS", default=[])
 # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; nobody else's.
@@ -48,13 +50,16 @@ TIPI_NO_ANSWER_AFTER_MINUTES = env.int("TIPI_NO_ANSWER_AFTER_MINUTES", default=6
 # Where uploaded debt files wait for the import worker (shared by web and worker machines).
 IMPORTS_DIR = env.path("IMPORTS_DIR", default=BASE_DIR / "var" / "imports")
 # Return notices the database could not take wait here (local disk, one file per web process)
-# until `manage.py returns_replay` stores them: see payments/spool.py.
+# until `manage.py returns_replay` stores them: see payments/returns/spool.py.
 RETURNS_SPOOL_DIR = env.path("RETURNS_SPOOL_DIR", default=BASE_DIR / "var" / "returns-spool")
 
 # --- Chorus Pro (invoices to public bodies, through PISTE) ----------------------------------
 # The sandbox plays PISTE and Chorus Pro (both environments) at /chorus-sandbox/, reached over
 # HTTP like the real ones: only the base URLs differ. On with the TIPI sandbox; never in production.
 CHORUS_SANDBOX = env.bool("CHORUS_SANDBOX", default=TIPI_SANDBOX)
+# Queued after every confirmed debt import (dotted paths of tasks taking no argument): public
+# bodies among the new debtors go to Chorus Pro, not to card payment.
+DEBTS_AFTER_IMPORT_TASKS = ["choruspro.tasks.public_bodies_detect_task"]
 _CHORUS_SANDBOX_ROOT = f"{PORTAL_PUBLIC_URL}/chorus-sandbox"
 _CHORUS_REAL_URLS = {
     "qualification": ("https://sandbox-oauth.piste.gouv.fr", "https://sandbox-api.piste.gouv.fr"),
@@ -112,15 +117,17 @@ INSTALLED_APPS = [
     "allauth.account",
     "django_tasks_db",
     "simple_history",
+    "tipiportal",  # project-wide commands: demo_data, staff_user
     "payments",
     "debts",
     "accounts",
+    "choruspro",
+    "staff",
 ]
-INSTALLED_APPS.append("debts.choruspro")
 if TIPI_SANDBOX:
     INSTALLED_APPS.append("payments.sandbox")
 if CHORUS_SANDBOX:
-    INSTALLED_APPS.append("debts.choruspro.sandbox")
+    INSTALLED_APPS.append("choruspro.sandbox")
 
 MIDDLEWARE = [
     "tipiportal.logging.RequestIdMiddleware",

@@ -7,10 +7,10 @@ from tipiportal.health import healthz, robots_txt
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("robots.txt", robots_txt, name="robots"),
-    path("gestion/chorus-pro/", include("debts.choruspro.urls")),
-    path("gestion/", include("debts.urls")),
-    path("gestion/tipi/", include("payments.console_urls")),
-    path("gestion/suivi/", include("payments.followup_urls")),
+    path("gestion/chorus-pro/", include("staff.choruspro.urls")),
+    path("gestion/", include("staff.urls")),
+    path("gestion/tipi/", include("staff.console.urls")),
+    path("gestion/suivi/", include("staff.followup.urls")),
     path("gestion/admin/", admin.site.urls),
     path("compte/", include("accounts.urls")),
     path("compte/", include("allauth.urls")),
@@ -23,4 +23,4 @@ if settings.TIPI_SANDBOX:
 
 if settings.CHORUS_SANDBOX:
     # PISTE and Chorus Pro, reached over HTTP by the portal's client like the real ones. Never in production.
-    urlpatterns.append(path("chorus-sandbox/", include("debts.choruspro.sandbox.urls")))
+    urlpatterns.append(path("chorus-sandbox/", include("choruspro.sandbox.urls")))

@@ -180,7 +180,7 @@ def decimal_to_cents(value: str, what: str = "Montant") -> int | ValueProblem:
     return int(cents)
 
 
-def yyyymmdd(value: str, what: str = "Date") -> datetime.date | None | ValueProblem:
+def yyyymmdd(value: str, what: str = "Date") -> datetime.date | ValueProblem | None:
     """Parse an SSAAMMJJ date (ISO ``AAAA-MM-JJ`` accepted too); blank or zeros → None.
 
     The TIPI document writes its dates "SSAA" / "AAAAMMJ(J)"; real PES files carry

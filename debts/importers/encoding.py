@@ -58,7 +58,14 @@ from typing import BinaryIO
 from .base import ImportFileError
 
 __all__ = [
-    "CP1252_UNDEFINED", "ByteScan", "check_codec", "decide", "detect_encoding", "encoding_label", "rewindable", "scan",
+    "CP1252_UNDEFINED",
+    "ByteScan",
+    "check_codec",
+    "decide",
+    "detect_encoding",
+    "encoding_label",
+    "rewindable",
+    "scan",
 ]
 
 CHUNK_SIZE = 256 * 1024
@@ -69,8 +76,9 @@ CP1252_UNDEFINED = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
 # Bytes where ISO-8859-15 differs from ISO-8859-1 and cp1252.
 _LATIN9_DIFF = frozenset({0xA4, 0xA6, 0xA8, 0xB4, 0xB8, 0xBC, 0xBD, 0xBE})
 # cp1252 punctuation that DOS code page 850 uses for French lowercase letters.
-_DOS_SUSPECTS = frozenset({0x80, 0x82, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8B, 0x93, 0x94, 0x95, 0x96, 0x97,
-                           0x98, 0x99, 0x9B})
+_DOS_SUSPECTS = frozenset(
+    {0x80, 0x82, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89, 0x8B, 0x93, 0x94, 0x95, 0x96, 0x97, 0x98, 0x99, 0x9B}
+)
 _INTERESTING = _LATIN9_DIFF | _DOS_SUSPECTS
 # translate() table deleting every byte we do not need to look at in context.
 _NOT_INTERESTING = bytes(b for b in range(256) if b not in _INTERESTING)
@@ -78,8 +86,17 @@ _NOT_INTERESTING = bytes(b for b in range(256) if b not in _INTERESTING)
 # ISO-8859-15 letters among the differing bytes (Š š ž Œ œ Ÿ): "ŒŒ" is a pair of
 # letters, "¼½" would not be text either way.
 _LETTERS = frozenset(
-    [*range(0x41, 0x5B), *range(0x61, 0x7B), *(b for b in range(0xC0, 0x100) if b not in (0xD7, 0xF7)),
-     0xA6, 0xA8, 0xB8, 0xBC, 0xBD, 0xBE]
+    [
+        *range(0x41, 0x5B),
+        *range(0x61, 0x7B),
+        *(b for b in range(0xC0, 0x100) if b not in (0xD7, 0xF7)),
+        0xA6,
+        0xA8,
+        0xB8,
+        0xBC,
+        0xBD,
+        0xBE,
+    ]
 )
 _ASCII_LETTERS = frozenset([*range(0x41, 0x5B), *range(0x61, 0x7B)])
 # "Â" then a cp1252 letter or quote (ÂŒ, Â’) is valid UTF-8 for a C1 control code.
@@ -329,4 +346,3 @@ def detect_encoding(stream: BinaryIO) -> str:
         return decide(scan(stream))
     finally:
         stream.seek(start)
-

@@ -91,7 +91,6 @@ class Layout:
             parts[index] = value[:width].ljust(width)
         return "".join(parts)
 
-
     def splice(self, line: str, values: dict[str, str]) -> str:
         """Replace some zones of a record built before, formatted as ``build`` does.
 
@@ -167,7 +166,9 @@ def _records(stream: BinaryIO, layout: Layout, encoding: str | None) -> Iterator
             bad = data[exc.start : exc.start + 1].hex().upper()
             unreadable += 1
             yield LineError(
-                line_no, "encodage", f"0x{bad}",
+                line_no,
+                "encodage",
+                f"0x{bad}",
                 f"Caractère illisible dans l'encodage imposé ({encoding_label(codec)}) : octet 0x{bad}",
             )
             continue
@@ -176,7 +177,9 @@ def _records(stream: BinaryIO, layout: Layout, encoding: str | None) -> Iterator
         length = len(text) + left_out
         if length != layout.length:
             error = LineError(
-                line_no, "enregistrement", str(length),
+                line_no,
+                "enregistrement",
+                str(length),
                 f"Longueur d'enregistrement incorrecte : {length} caractères au lieu de {layout.length}",
             )
             if probing is not None:

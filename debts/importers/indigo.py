@@ -96,8 +96,25 @@ OWN_ORDER_NATURES = frozenset({"03"})
 NATURES = GROUPED_NATURES | OWN_ORDER_NATURES
 FIRST_ORDER = "000001"
 
-_NAMES = ("CODEXER", "NUMTITRE", "NUMORDRE", "MONTANT", "TVA", "ETATCIV", "ZONEAD1", "ZONEAD2", "ZONEAD3",
-          "ZONEAD4", "ZONEAD5", "ZONEAD6", "REFSTABLE", "NATURETITRE", "CODEDEBIT", "ZONEOBJ1", "ZONEOBJ2")
+_NAMES = (
+    "CODEXER",
+    "NUMTITRE",
+    "NUMORDRE",
+    "MONTANT",
+    "TVA",
+    "ETATCIV",
+    "ZONEAD1",
+    "ZONEAD2",
+    "ZONEAD3",
+    "ZONEAD4",
+    "ZONEAD5",
+    "ZONEAD6",
+    "REFSTABLE",
+    "NATURETITRE",
+    "CODEDEBIT",
+    "ZONEOBJ1",
+    "ZONEOBJ2",
+)
 _OBJ_WIDTH = LAYOUT.fields["ZONEOBJ1"].width
 
 
@@ -145,8 +162,20 @@ class _SeenTitres:
 class _Titre:
     """The lines of one titre read so far (only kept while the titre is grouped)."""
 
-    __slots__ = ("amount", "codexer", "debtor_ref", "first", "first_line", "grouped", "last_line", "nature",
-                 "numordres", "numtitre", "poisoned", "raw")
+    __slots__ = (
+        "amount",
+        "codexer",
+        "debtor_ref",
+        "first",
+        "first_line",
+        "grouped",
+        "last_line",
+        "nature",
+        "numordres",
+        "numtitre",
+        "poisoned",
+        "raw",
+    )
 
     def __init__(self, codexer: str, numtitre: str, nature: str, line_no: int) -> None:
         self.codexer = codexer
@@ -175,12 +204,33 @@ class _Titre:
 
 def _line_record(line_no: int, line: str, values: list[str], amount: int, numordre: str) -> DebtRecord:
     """The debt one good line stands for (grouping adjusts amount and NUMORDRE)."""
-    (codexer, numtitre, _numordre, _montant, _tva, etatciv, ad1, ad2, ad3, ad4, ad5, ad6, refstable, nature,
-     codedebit, obj1, obj2) = values
+    (
+        codexer,
+        numtitre,
+        _numordre,
+        _montant,
+        _tva,
+        etatciv,
+        ad1,
+        ad2,
+        ad3,
+        ad4,
+        ad5,
+        ad6,
+        refstable,
+        nature,
+        codedebit,
+        obj1,
+        obj2,
+    ) = values
     return DebtRecord(
         line_no=line_no,
-        ref_parts={"codexer": codexer.strip(), "numtitre": numtitre, "numordre": numordre,
-                   "nature_titre": nature.strip()},
+        ref_parts={
+            "codexer": codexer.strip(),
+            "numtitre": numtitre,
+            "numordre": numordre,
+            "nature_titre": nature.strip(),
+        },
         amount_cents=amount,
         debtor_ref=refstable.strip(),
         debtor_name=join_words(etatciv, ad1),
@@ -221,8 +271,9 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
             errors.append(LineError(line_no, "NUMTITRE", numtitre.strip(), number.message))
         nature = nature.strip()
         if nature not in NATURES:
-            message = ("Nature de titre absente" if not nature else "Nature de titre inconnue") + \
-                " : 00, 01, 03, 09 ou 10 attendu"
+            message = (
+                "Nature de titre absente" if not nature else "Nature de titre inconnue"
+            ) + " : 00, 01, 03, 09 ou 10 attendu"
             errors.append(LineError(line_no, "NATURETITRE", nature, message))
         if errors:
             yield from errors
@@ -236,7 +287,9 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
             titre.last_line = line_no
             if nature != titre.nature:
                 yield LineError(
-                    line_no, "NATURETITRE", nature,
+                    line_no,
+                    "NATURETITRE",
+                    nature,
                     f"Nature de titre {nature} différente de celle des lignes précédentes du titre "
                     f"{titre.shown} ({titre.nature})",
                 )
@@ -248,7 +301,9 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
                 titre = None
             if nature in GROUPED_NATURES and key in seen:
                 yield LineError(
-                    line_no, "NUMTITRE", number,
+                    line_no,
+                    "NUMTITRE",
+                    number,
                     f"Ligne du titre {year}/{number} séparée des autres lignes de ce titre : le titre a déjà été "
                     "regroupé plus haut dans le fichier, cette ligne n'est pas importée et le montant du titre "
                     "est incomplet. Les lignes d'un même titre doivent se suivre.",
@@ -270,10 +325,14 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
             errors.append(LineError(line_no, "TVA", values[4].strip(), "Montant de TVA (TVA) non numérique"))
         if not titre.grouped and isinstance(numordre, str):
             if numordre in titre.numordres:
-                errors.append(LineError(
-                    line_no, "NUMORDRE", numordre,
-                    f"Numéro d'ordre {numordre} en double dans le titre {titre.shown}",
-                ))
+                errors.append(
+                    LineError(
+                        line_no,
+                        "NUMORDRE",
+                        numordre,
+                        f"Numéro d'ordre {numordre} en double dans le titre {titre.shown}",
+                    )
+                )
             titre.numordres.add(numordre)
         if errors:
             yield from errors
@@ -295,7 +354,9 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
             titre.debtor_ref = record.debtor_ref
         elif record.debtor_ref != titre.debtor_ref:
             yield LineError(
-                line_no, "REFSTABLE", record.debtor_ref,
+                line_no,
+                "REFSTABLE",
+                record.debtor_ref,
                 f"Débiteur différent de celui des lignes précédentes du titre mono-débiteur {titre.shown} "
                 f"({titre.debtor_ref or 'sans référence'})",
             )
@@ -316,7 +377,9 @@ def _close(titre: _Titre) -> Iterator[DebtRecord | LineError]:
         if first is not None:
             lines = f"lignes {titre.first_line} à {titre.last_line}"
             yield LineError(
-                first.line_no, "NUMTITRE", titre.numtitre,
+                first.line_no,
+                "NUMTITRE",
+                titre.numtitre,
                 f"Titre {titre.shown} non importé : une de ses lignes est en erreur ({lines})",
             )
         return

@@ -198,8 +198,12 @@ def _check_prolog(stream: BinaryIO, forced: str | None) -> None:
     start = stream.tell()
     head = stream.read(4)
     stream.seek(start)
-    for bom, name in ((codecs.BOM_UTF32_LE, "UTF-32"), (codecs.BOM_UTF32_BE, "UTF-32"),
-                      (codecs.BOM_UTF16_LE, "UTF-16"), (codecs.BOM_UTF16_BE, "UTF-16")):
+    for bom, name in (
+        (codecs.BOM_UTF32_LE, "UTF-32"),
+        (codecs.BOM_UTF32_BE, "UTF-32"),
+        (codecs.BOM_UTF16_LE, "UTF-16"),
+        (codecs.BOM_UTF16_BE, "UTF-16"),
+    ):
         if head.startswith(bom):
             raise ImportFileError(
                 f"Fichier encodé en {name} : encodage non pris en charge. "
@@ -362,10 +366,14 @@ def _read_line(element: etree._Element, index: int) -> _Line:
     elif ident:
         debtor = ("IdTiers", ident)
     else:
-        debtor = ("Nom", *(join_words(tiers.get(k, "")).upper() for k in ("nom", "prenom", "complnom")),
-                  *(join_words(address.get(k, "")).upper() for k in ("adr1", "adr2", "adr3", "cp", "ville")))
-    return _Line(element, index, idligne, amount, debtor, tiers, address,
-                 join_words(values.get("objlignepce", "")), errors)
+        debtor = (
+            "Nom",
+            *(join_words(tiers.get(k, "")).upper() for k in ("nom", "prenom", "complnom")),
+            *(join_words(address.get(k, "")).upper() for k in ("adr1", "adr2", "adr3", "cp", "ville")),
+        )
+    return _Line(
+        element, index, idligne, amount, debtor, tiers, address, join_words(values.get("objlignepce", "")), errors
+    )
 
 
 def _name(tiers: dict[str, str]) -> str:
@@ -376,8 +384,9 @@ def _name(tiers: dict[str, str]) -> str:
 def _address_text(address: dict[str, str]) -> str:
     """Adr1..Adr3 then "CP Ville", one per line."""
     postcode = address.get("cp") or address.get("codpostal") or ""
-    return join_address([address.get("adr1"), address.get("adr2"), address.get("adr3"),
-                         join_words(postcode, address.get("ville", ""))])
+    return join_address(
+        [address.get("adr1"), address.get("adr2"), address.get("adr3"), join_words(postcode, address.get("ville", ""))]
+    )
 
 
 def _serialise(piece: etree._Element, bloc: etree._Element | None, lines: list[_Line] | None) -> str:
@@ -407,17 +416,20 @@ def _read_piece(position: int, piece: etree._Element, bord: _Bordereau | None) -
     if isinstance(idpce, ValueProblem):
         problems.append(error("IdPce", raw_id.strip(), idpce.message))
     if bord is None:
-        problems.append(error(
-            "BlocBordereau", "", "Pièce hors bordereau ou avant le bloc BlocBordereau : exercice inconnu"
-        ))
+        problems.append(
+            error("BlocBordereau", "", "Pièce hors bordereau ou avant le bloc BlocBordereau : exercice inconnu")
+        )
     else:
         problems.extend(error(*problem) for problem in bord.problems)
         if bord.typbord == TYPBORD_ANNULATION:
-            problems.append(error(
-                "TypBord", bord.typbord,
-                "Pièce d'un bordereau d'annulation/réduction (TypBord 02) : ce n'est pas une dette à payer, "
-                "elle n'est pas importée ; réduisez ou annulez le titre d'origine",
-            ))
+            problems.append(
+                error(
+                    "TypBord",
+                    bord.typbord,
+                    "Pièce d'un bordereau d'annulation/réduction (TypBord 02) : ce n'est pas une dette à payer, "
+                    "elle n'est pas importée ; réduisez ou annulez le titre d'origine",
+                )
+            )
     raw_asp = values.get("dteasp", "")
     dteasp = yyyymmdd(raw_asp, "Date de l'avis (DteAsp)")
     if isinstance(dteasp, ValueProblem):
@@ -510,8 +522,11 @@ def _parse(stream: BinaryIO, forced: str | None) -> Iterator[DebtRecord | LineEr
             name = _local(element.tag)
             parent = element.getparent()
             if name == "BlocBordereau":
-                in_recette = parent is not None and _local(parent.tag) == "Bordereau" and \
-                    _local(getattr(parent.getparent(), "tag", "")) == "PES_RecetteAller"
+                in_recette = (
+                    parent is not None
+                    and _local(parent.tag) == "Bordereau"
+                    and _local(getattr(parent.getparent(), "tag", "")) == "PES_RecetteAller"
+                )
                 bord = _read_bordereau(element) if in_recette else None
                 continue
             if name == "Piece":

@@ -93,9 +93,29 @@ LAYOUT = Layout(
     ],
 )
 
-_NAMES = ("ROLNAT", "ROLEX", "ROLDET", "ROLREC", "ROLDAT", "ROLEAU", "ROLASS", "ROLTVE", "ROLTVA", "ROLTOT",
-          "ROLNMAJ", "ROLNOM", "ROLCNM", "ROLDIS", "ROLADR", "ROLCVI", "ROLCP", "ROLLOC", "ROLCLI", "ROLDEB",
-          "ROLTPR")
+_NAMES = (
+    "ROLNAT",
+    "ROLEX",
+    "ROLDET",
+    "ROLREC",
+    "ROLDAT",
+    "ROLEAU",
+    "ROLASS",
+    "ROLTVE",
+    "ROLTVA",
+    "ROLTOT",
+    "ROLNMAJ",
+    "ROLNOM",
+    "ROLCNM",
+    "ROLDIS",
+    "ROLADR",
+    "ROLCVI",
+    "ROLCP",
+    "ROLLOC",
+    "ROLCLI",
+    "ROLDEB",
+    "ROLTPR",
+)
 _DETAIL_AMOUNTS = (
     (5, "ROLEAU", "Montant eau (ROLEAU)"),
     (6, "ROLASS", "Montant assainissement (ROLASS)"),
@@ -108,9 +128,11 @@ _CODE = re.compile(r"[A-Za-z0-9]{2}")
 
 
 @functools.lru_cache(maxsize=4096)
-def _issue_date(roldat: str) -> datetime.date | None | ValueProblem:
+def _issue_date(roldat: str) -> datetime.date | ValueProblem | None:
     """ROLDAT read as SSAAMMJJ; cached, as a rôle's lines share a few dates."""
     return yyyymmdd(roldat, "Date d'émission (ROLDAT)")
+
+
 _TWO_DIGITS = re.compile(r"[0-9]{1,2}")
 
 # ROLTPR (type de produit): 1 eau/assainissement, 2 redevances LEMA, 0 or other: other rôles.
@@ -157,16 +179,24 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
         if code:
             # "EAU": the code recette goes into REFDET, which allows ASCII alphanumerics only.
             if not (code.isascii() and _CODE.fullmatch(code)):
-                errors.append(LineError(
-                    line_no, "ROLREC", code,
-                    "Code recette (ROLREC) invalide : 2 lettres ou chiffres sans accent attendus",
-                ))
+                errors.append(
+                    LineError(
+                        line_no,
+                        "ROLREC",
+                        code,
+                        "Code recette (ROLREC) invalide : 2 lettres ou chiffres sans accent attendus",
+                    )
+                )
         elif not (nature.isascii() and len(nature) == 2 and nature.isdigit()):
-            errors.append(LineError(
-                line_no, "ROLNAT", nature,
-                "Code recette (ROLREC) absent et nature du rôle (ROLNAT) invalide : 2 chiffres attendus "
-                "pour composer la référence",
-            ))
+            errors.append(
+                LineError(
+                    line_no,
+                    "ROLNAT",
+                    nature,
+                    "Code recette (ROLREC) absent et nature du rôle (ROLNAT) invalide : 2 chiffres attendus "
+                    "pour composer la référence",
+                )
+            )
         if roldeb and not (roldeb.isascii() and _TWO_DIGITS.fullmatch(roldeb)):
             errors.append(LineError(line_no, "ROLDEB", roldeb, "Début du numéro de dette (ROLDEB) non numérique"))
 

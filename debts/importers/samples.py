@@ -49,14 +49,70 @@ class SampleStats:
 # --- French people, places and things -------------------------------------------------
 
 _FIRST_NAMES = (
-    "Élodie", "François", "Chloé", "Jérôme", "Hélène", "Loïc", "Maëlle", "Noël", "Agnès", "Benoît", "Cécile",
-    "Clément", "Zoé", "Anaïs", "Gaëtan", "Léa", "Raphaël", "Thérèse", "Joël", "Françoise", "Amélie", "Jean",
-    "Marie", "Pierre", "Sophie", "Nicolas", "Camille", "Lucas", "Inès", "Hervé", "Étienne", "Océane",
+    "Élodie",
+    "François",
+    "Chloé",
+    "Jérôme",
+    "Hélène",
+    "Loïc",
+    "Maëlle",
+    "Noël",
+    "Agnès",
+    "Benoît",
+    "Cécile",
+    "Clément",
+    "Zoé",
+    "Anaïs",
+    "Gaëtan",
+    "Léa",
+    "Raphaël",
+    "Thérèse",
+    "Joël",
+    "Françoise",
+    "Amélie",
+    "Jean",
+    "Marie",
+    "Pierre",
+    "Sophie",
+    "Nicolas",
+    "Camille",
+    "Lucas",
+    "Inès",
+    "Hervé",
+    "Étienne",
+    "Océane",
 )
 _LAST_NAMES = (
-    "MARTIN", "BERNARD", "DUBOIS", "LEFÈVRE", "GIRAUD", "MÉNARD", "LEBŒUF", "CŒURDEVEY", "DESCHAMPS", "GAUTHIER",
-    "FRANÇOIS", "BÉRANGER", "ÉVRARD", "MOREAU", "ROUSSEAU", "GARÇON", "DUPRÉ", "NOËL", "PERRIN", "FAURE",
-    "LE GALL", "N'DIAYE", "SAINT-CYR", "MÜLLER", "CHÂTEAU", "BŒUF", "DELAÎTRE", "LAMBERT", "FONTAINE", "ROUX",
+    "MARTIN",
+    "BERNARD",
+    "DUBOIS",
+    "LEFÈVRE",
+    "GIRAUD",
+    "MÉNARD",
+    "LEBŒUF",
+    "CŒURDEVEY",
+    "DESCHAMPS",
+    "GAUTHIER",
+    "FRANÇOIS",
+    "BÉRANGER",
+    "ÉVRARD",
+    "MOREAU",
+    "ROUSSEAU",
+    "GARÇON",
+    "DUPRÉ",
+    "NOËL",
+    "PERRIN",
+    "FAURE",
+    "LE GALL",
+    "N'DIAYE",
+    "SAINT-CYR",
+    "MÜLLER",
+    "CHÂTEAU",
+    "BŒUF",
+    "DELAÎTRE",
+    "LAMBERT",
+    "FONTAINE",
+    "ROUX",
 )
 _CIVILITIES = ("M", "MME", "M", "MME", "")
 _PUBLIC_BODIES = (
@@ -67,24 +123,67 @@ _PUBLIC_BODIES = (
     ("DÉPARTEMENT DE LA LOIRE", "22420001700016"),
 )
 _STREETS = (
-    "RUE DE L'ÉGLISE", "PLACE DE LA RÉPUBLIQUE", "AVENUE ÉDOUARD HERRIOT", "CHEMIN DES ÉCOLIERS",
-    "IMPASSE DE L'ŒILLET", "ALLÉE DES CHÂTAIGNIERS", "RUE DU CŒUR VOLANT", "BOULEVARD FRANÇOIS MITTERRAND",
-    "QUAI DE LA SAÔNE", "RUE JEAN JAURÈS", "ROUTE DE L'ÉTANG", "RUE DES FRÈRES LUMIÈRE", "CHEMIN DE LA FORÊT",
+    "RUE DE L'ÉGLISE",
+    "PLACE DE LA RÉPUBLIQUE",
+    "AVENUE ÉDOUARD HERRIOT",
+    "CHEMIN DES ÉCOLIERS",
+    "IMPASSE DE L'ŒILLET",
+    "ALLÉE DES CHÂTAIGNIERS",
+    "RUE DU CŒUR VOLANT",
+    "BOULEVARD FRANÇOIS MITTERRAND",
+    "QUAI DE LA SAÔNE",
+    "RUE JEAN JAURÈS",
+    "ROUTE DE L'ÉTANG",
+    "RUE DES FRÈRES LUMIÈRE",
+    "CHEMIN DE LA FORÊT",
 )
 _COMPLEMENTS = ("BÂTIMENT B", "RÉSIDENCE LES ÉRABLES", "APPARTEMENT 12", "ESCALIER C", "LE HAUT DES ÇÀ")
 _TOWNS = (
-    ("42000", "SAINT-ÉTIENNE"), ("25000", "BESANÇON"), ("45000", "ORLÉANS"), ("30000", "NÎMES"),
-    ("88000", "ÉPINAL"), ("69001", "LYON"), ("63000", "CLERMONT-FERRAND"), ("74000", "ANNECY"),
-    ("57000", "METZ"), ("06000", "NICE"), ("59800", "LILLE"), ("97400", "SAINT-DENIS"),
-    ("71100", "CHALON-SUR-SAÔNE"), ("29200", "BREST"), ("64100", "BAYONNE"), ("88200", "REMIREMONT"),
+    ("42000", "SAINT-ÉTIENNE"),
+    ("25000", "BESANÇON"),
+    ("45000", "ORLÉANS"),
+    ("30000", "NÎMES"),
+    ("88000", "ÉPINAL"),
+    ("69001", "LYON"),
+    ("63000", "CLERMONT-FERRAND"),
+    ("74000", "ANNECY"),
+    ("57000", "METZ"),
+    ("06000", "NICE"),
+    ("59800", "LILLE"),
+    ("97400", "SAINT-DENIS"),
+    ("71100", "CHALON-SUR-SAÔNE"),
+    ("29200", "BREST"),
+    ("64100", "BAYONNE"),
+    ("88200", "REMIREMONT"),
 )
 _SERVICES = (
-    "CANTINE SCOLAIRE", "GARDERIE PÉRISCOLAIRE", "LOYER COMMUNAL", "OCCUPATION DU DOMAINE PUBLIC",
-    "ÉCOLE DE MUSIQUE", "CONCESSION CIMETIÈRE", "CRÈCHE MUNICIPALE", "CENTRE DE LOISIRS ÉTÉ",
-    "TRANSPORT SCOLAIRE", "LOCATION SALLE DES FÊTES", "ENLÈVEMENT ENCOMBRANTS", "FOURRIÈRE",
+    "CANTINE SCOLAIRE",
+    "GARDERIE PÉRISCOLAIRE",
+    "LOYER COMMUNAL",
+    "OCCUPATION DU DOMAINE PUBLIC",
+    "ÉCOLE DE MUSIQUE",
+    "CONCESSION CIMETIÈRE",
+    "CRÈCHE MUNICIPALE",
+    "CENTRE DE LOISIRS ÉTÉ",
+    "TRANSPORT SCOLAIRE",
+    "LOCATION SALLE DES FÊTES",
+    "ENLÈVEMENT ENCOMBRANTS",
+    "FOURRIÈRE",
 )
-_MONTHS = ("JANVIER", "FÉVRIER", "MARS", "AVRIL", "MAI", "JUIN", "JUILLET", "AOÛT", "SEPTEMBRE", "OCTOBRE",
-           "NOVEMBRE", "DÉCEMBRE")
+_MONTHS = (
+    "JANVIER",
+    "FÉVRIER",
+    "MARS",
+    "AVRIL",
+    "MAI",
+    "JUIN",
+    "JUILLET",
+    "AOÛT",
+    "SEPTEMBRE",
+    "OCTOBRE",
+    "NOVEMBRE",
+    "DÉCEMBRE",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +210,16 @@ def _person(rng: Random, number: int) -> _Person:
     if rng.random() < 0.05:
         name, siret = rng.choice(_PUBLIC_BODIES)
         return _Person("", name, "", f"P{number:07d}", lines, postcode, town, siret)
-    return _Person(rng.choice(_CIVILITIES), rng.choice(_LAST_NAMES), rng.choice(_FIRST_NAMES).upper(),
-                   f"D{number:07d}", lines, postcode, town, "")
+    return _Person(
+        rng.choice(_CIVILITIES),
+        rng.choice(_LAST_NAMES),
+        rng.choice(_FIRST_NAMES).upper(),
+        f"D{number:07d}",
+        lines,
+        postcode,
+        town,
+        "",
+    )
 
 
 def _amount(rng: Random) -> int:
@@ -192,9 +299,21 @@ def _bad_due(bad: int, written: int, share: float, count: int) -> bool:
 # --- INDIGO -------------------------------------------------------------------------------
 
 
-def _indigo_values(*, numtitre: str, numordre: str, nature: str, amount: int, person: _Person | None = None,
-                   name: str = "", address: list[str] | None = None, ref: str = "", codedebit: str = "",
-                   label: str = "", codexer: str = EXERCICE, etatciv: str = "") -> dict[str, str]:
+def _indigo_values(
+    *,
+    numtitre: str,
+    numordre: str,
+    nature: str,
+    amount: int,
+    person: _Person | None = None,
+    name: str = "",
+    address: list[str] | None = None,
+    ref: str = "",
+    codedebit: str = "",
+    label: str = "",
+    codexer: str = EXERCICE,
+    etatciv: str = "",
+) -> dict[str, str]:
     """The zones of one INDIGO line."""
     if person is not None:
         etatciv, name, ref = person.civility, person.name, person.ref
@@ -202,11 +321,27 @@ def _indigo_values(*, numtitre: str, numordre: str, nature: str, amount: int, pe
         codedebit = "03" if person.siret else "01"  # illustrative codes: the parser passes them through
     obj1, obj2 = _split_label(label, indigo.LAYOUT.fields["ZONEOBJ1"].width)
     values = {
-        "CODRCT": "11", "CODCOL": "042", "COBUDGET": "00", "CODEXER": codexer, "NUMBORD": "0000012",
-        "NUMTITRE": numtitre, "NUMORDRE": numordre, "NATURE": "7067", "FONCTION": "251",
-        "MONTANT": f"{amount:016d}", "TVA": "0" * 16, "ETATCIV": etatciv, "ZONEAD1": name,
-        "REFSTABLE": ref, "NATURETITRE": nature, "CODEDEBIT": codedebit, "ZONEOBJ1": obj1, "ZONEOBJ2": obj2,
-        "MONNAIE": "E", "VERSION": "1", "CODTYPE": "T",
+        "CODRCT": "11",
+        "CODCOL": "042",
+        "COBUDGET": "00",
+        "CODEXER": codexer,
+        "NUMBORD": "0000012",
+        "NUMTITRE": numtitre,
+        "NUMORDRE": numordre,
+        "NATURE": "7067",
+        "FONCTION": "251",
+        "MONTANT": f"{amount:016d}",
+        "TVA": "0" * 16,
+        "ETATCIV": etatciv,
+        "ZONEAD1": name,
+        "REFSTABLE": ref,
+        "NATURETITRE": nature,
+        "CODEDEBIT": codedebit,
+        "ZONEOBJ1": obj1,
+        "ZONEOBJ2": obj2,
+        "MONNAIE": "E",
+        "VERSION": "1",
+        "CODTYPE": "T",
     }
     for index, line in enumerate((address or [])[:5], 2):
         values[f"ZONEAD{index}"] = line
@@ -230,8 +365,15 @@ def _indigo_bad(rng: Random, values: dict[str, str]) -> str:
     return line[:-7] if kind == 5 else line
 
 
-def write_indigo(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *, seed: int = 0,
-                 bad_share: float = 0.0, encoding: str = "iso8859-15", newline: str = "\n") -> SampleStats:
+def write_indigo(
+    out: BinaryIO,
+    records_or_count: int | Iterable[DebtRecord],
+    *,
+    seed: int = 0,
+    bad_share: float = 0.0,
+    encoding: str = "iso8859-15",
+    newline: str = "\n",
+) -> SampleStats:
     """Write an INDIGO file: ``count`` lines, or one line per given DebtRecord.
 
     Generated titres: 60 % nature 01 (one line), 20 % nature 09/10 (2 to 4 lines of
@@ -243,13 +385,22 @@ def write_indigo(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *,
         count = 0
         for record in records_or_count:
             parts = record.ref_parts
-            writer.line(indigo.LAYOUT.build(_indigo_values(
-                codexer=parts["codexer"], numtitre=parts["numtitre"], numordre=parts["numordre"],
-                nature=parts["nature_titre"], amount=record.amount_cents, name=record.debtor_name,
-                address=record.debtor_address.split("\n") if record.debtor_address else [],
-                ref=record.debtor_ref, codedebit=(record.public_body or {}).get("CODEDEBIT", ""),
-                label=record.label,
-            )))
+            writer.line(
+                indigo.LAYOUT.build(
+                    _indigo_values(
+                        codexer=parts["codexer"],
+                        numtitre=parts["numtitre"],
+                        numordre=parts["numordre"],
+                        nature=parts["nature_titre"],
+                        amount=record.amount_cents,
+                        name=record.debtor_name,
+                        address=record.debtor_address.split("\n") if record.debtor_address else [],
+                        ref=record.debtor_ref,
+                        codedebit=(record.public_body or {}).get("CODEDEBIT", ""),
+                        label=record.label,
+                    )
+                )
+            )
             count += 1
         writer.flush()
         return SampleStats(count, 0, count)
@@ -264,8 +415,14 @@ def write_indigo(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *,
         remaining = records_or_count - written - (target_bad - bad)
         label = f"{rng.choice(_SERVICES)} {rng.choice(_MONTHS)} {EXERCICE}"
         if _bad_due(bad, written, bad_share, records_or_count):
-            values = _indigo_values(numtitre=f"{numtitre:08d}", numordre="000001", nature="01",
-                                    amount=_amount(rng), person=_person(rng, numtitre), label=label)
+            values = _indigo_values(
+                numtitre=f"{numtitre:08d}",
+                numordre="000001",
+                nature="01",
+                amount=_amount(rng),
+                person=_person(rng, numtitre),
+                label=label,
+            )
             writer.line(_indigo_bad(rng, values))
             written += 1
             bad += 1
@@ -282,10 +439,18 @@ def write_indigo(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *,
         for order in range(1, size + 1):
             if debtors > 1:
                 person = _person(rng, numtitre * 10 + order)
-            writer.line(indigo.LAYOUT.build(_indigo_values(
-                numtitre=f"{numtitre:08d}", numordre=f"{order:06d}", nature=nature, amount=_amount(rng),
-                person=person, label=label,
-            )))
+            writer.line(
+                indigo.LAYOUT.build(
+                    _indigo_values(
+                        numtitre=f"{numtitre:08d}",
+                        numordre=f"{order:06d}",
+                        nature=nature,
+                        amount=_amount(rng),
+                        person=person,
+                        label=label,
+                    )
+                )
+            )
         written += size
         debts += debtors
     writer.flush()
@@ -297,18 +462,47 @@ def write_indigo(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *,
 _ROLMRE_KINDS = {"Facture d'eau": "1", "Redevance LEMA": "2"}
 
 
-def _rolmre_values(*, rolex: str, rolrec: str, roldeb: str, roldet: str, rolnat: str, amount: int, name: str,
-                   address: str, ref: str, issued: datetime.date | None, roltpr: str,
-                   split: tuple[int, int, int] | None = None) -> dict[str, str]:
+def _rolmre_values(
+    *,
+    rolex: str,
+    rolrec: str,
+    roldeb: str,
+    roldet: str,
+    rolnat: str,
+    amount: int,
+    name: str,
+    address: str,
+    ref: str,
+    issued: datetime.date | None,
+    roltpr: str,
+    split: tuple[int, int, int] | None = None,
+) -> dict[str, str]:
     """The zones of one ROLMRE line; ``split`` gives eau/assainissement/TVA shares."""
     lines, postcode, town = _split_address(address, 3)
     slots = {1: ["ROLADR"], 2: ["ROLDIS", "ROLADR"], 3: ["ROLDIS", "ROLADR", "ROLCVI"]}.get(len(lines), [])
     values = {
-        "ROLMVT": "1", "ROLCOL": "42", "ROLNAT": rolnat, "ROLEX": rolex, "ROLPER": "1", "ROLDET": roldet,
-        "ROLCLE1": str(int(roldet or "0") % 10) if roldet.isdigit() else "0", "ROLCLE2": "K", "ROLREC": rolrec,
-        "ROLDAT": issued.strftime("%Y%m%d") if issued else "", "ROLROL": "01", "ROLTOT": f"{amount:012d}",
-        "ROLNMAJ": "0" * 12, "ROLNOM": name, "ROLCP": postcode, "ROLLOC": town, "ROLPRE": "0", "ROLCLI": ref,
-        "ROLMONNAIE": "E", "ROLDEB": roldeb, "ROLTPR": roltpr, "ROLVER": "2",
+        "ROLMVT": "1",
+        "ROLCOL": "42",
+        "ROLNAT": rolnat,
+        "ROLEX": rolex,
+        "ROLPER": "1",
+        "ROLDET": roldet,
+        "ROLCLE1": str(int(roldet or "0") % 10) if roldet.isdigit() else "0",
+        "ROLCLE2": "K",
+        "ROLREC": rolrec,
+        "ROLDAT": issued.strftime("%Y%m%d") if issued else "",
+        "ROLROL": "01",
+        "ROLTOT": f"{amount:012d}",
+        "ROLNMAJ": "0" * 12,
+        "ROLNOM": name,
+        "ROLCP": postcode,
+        "ROLLOC": town,
+        "ROLPRE": "0",
+        "ROLCLI": ref,
+        "ROLMONNAIE": "E",
+        "ROLDEB": roldeb,
+        "ROLTPR": roltpr,
+        "ROLVER": "2",
     }
     eau, ass, tva = split or (amount, 0, 0)
     values.update({"ROLEAU": f"{eau:012d}", "ROLASS": f"{ass:012d}", "ROLTVE": "0" * 12, "ROLTVA": f"{tva:012d}"})
@@ -334,8 +528,15 @@ def _rolmre_bad(rng: Random, line: str) -> str:
     return line[:-1]
 
 
-def write_rolmre(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *, seed: int = 0,
-                 bad_share: float = 0.0, encoding: str = "iso8859-15", newline: str = "\n") -> SampleStats:
+def write_rolmre(
+    out: BinaryIO,
+    records_or_count: int | Iterable[DebtRecord],
+    *,
+    seed: int = 0,
+    bad_share: float = 0.0,
+    encoding: str = "iso8859-15",
+    newline: str = "\n",
+) -> SampleStats:
     """Write a ROLMRE file: ``count`` lines, or one line per given DebtRecord.
 
     Generated lines: 70 % water bills (EAU variant: ROLREC "EA", ROLDEB 00 or 01),
@@ -348,12 +549,23 @@ def write_rolmre(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *,
         for record in records_or_count:
             parts = record.ref_parts
             kind = next((code for prefix, code in _ROLMRE_KINDS.items() if record.label.startswith(prefix)), "0")
-            writer.line(rolmre.LAYOUT.build(_rolmre_values(
-                rolex=parts["rolex"], rolrec=parts.get("rolrec", ""), roldeb=parts.get("roldeb", ""),
-                roldet=parts["roldet"], rolnat=parts.get("rolnat", ""), amount=record.amount_cents,
-                name=record.debtor_name, address=record.debtor_address, ref=record.debtor_ref,
-                issued=record.issued_on, roltpr=kind,
-            )))
+            writer.line(
+                rolmre.LAYOUT.build(
+                    _rolmre_values(
+                        rolex=parts["rolex"],
+                        rolrec=parts.get("rolrec", ""),
+                        roldeb=parts.get("roldeb", ""),
+                        roldet=parts["roldet"],
+                        rolnat=parts.get("rolnat", ""),
+                        amount=record.amount_cents,
+                        name=record.debtor_name,
+                        address=record.debtor_address,
+                        ref=record.debtor_ref,
+                        issued=record.issued_on,
+                        roltpr=kind,
+                    )
+                )
+            )
             count += 1
         writer.flush()
         return SampleStats(count, 0, count)
@@ -363,11 +575,21 @@ def write_rolmre(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *,
     # million-line file fast to write; every line has its own ROLDET and ROLCLI.
     pool = [_person(rng, index) for index in range(1024)]
     templates = [
-        rolmre.LAYOUT.build(_rolmre_values(
-            rolex=EXERCICE, rolrec="", roldeb="", roldet="", rolnat="", amount=0, ref="", issued=None, roltpr="",
-            name=" ".join(p for p in (person.civility, person.name) if p),
-            address="\n".join([*person.lines, f"{person.postcode} {person.town}"]),
-        ))
+        rolmre.LAYOUT.build(
+            _rolmre_values(
+                rolex=EXERCICE,
+                rolrec="",
+                roldeb="",
+                roldet="",
+                rolnat="",
+                amount=0,
+                ref="",
+                issued=None,
+                roltpr="",
+                name=" ".join(p for p in (person.civility, person.name) if p),
+                address="\n".join([*person.lines, f"{person.postcode} {person.town}"]),
+            )
+        )
         for person in pool
     ]
     days = [_date(rng).strftime("%Y%m%d") for _ in range(256)]
@@ -380,10 +602,17 @@ def write_rolmre(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *,
         water = rng.random() < 0.7
         roldet = f"{number:013d}"
         values = {  # in layout order, for splice()
-            "ROLNAT": "01" if water else "12", "ROLDET": roldet, "ROLCLE1": roldet[-1],
-            "ROLREC": "EA" if water else "", "ROLDAT": days[rng.getrandbits(8)], "ROLEAU": f"{eau:012d}",
-            "ROLASS": f"{amount - eau - tva:012d}", "ROLTVA": f"{tva:012d}", "ROLTOT": f"{amount:012d}",
-            "ROLCLI": f"{number:010d}", "ROLDEB": ("00", "01")[rng.getrandbits(1)] if water else "",
+            "ROLNAT": "01" if water else "12",
+            "ROLDET": roldet,
+            "ROLCLE1": roldet[-1],
+            "ROLREC": "EA" if water else "",
+            "ROLDAT": days[rng.getrandbits(8)],
+            "ROLEAU": f"{eau:012d}",
+            "ROLASS": f"{amount - eau - tva:012d}",
+            "ROLTVA": f"{tva:012d}",
+            "ROLTOT": f"{amount:012d}",
+            "ROLCLI": f"{number:010d}",
+            "ROLDEB": ("00", "01")[rng.getrandbits(1)] if water else "",
             "ROLTPR": "1" if water else ("0", "2")[rng.getrandbits(1)],
         }
         line = rolmre.LAYOUT.splice(templates[rng.getrandbits(10)], values)
@@ -398,8 +627,9 @@ def write_rolmre(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *,
 
 # --- PES V2 Recette -----------------------------------------------------------------------
 
-_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;",
-                          "\t": "&#9;"})
+_ESCAPES = str.maketrans(
+    {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "\n": "&#10;", "\r": "&#13;", "\t": "&#9;"}
+)
 
 
 def _v(name: str, value: str | None) -> str:
@@ -441,12 +671,19 @@ def _pes_line_xml(line: _PesLine) -> str:
     """One LigneDePiece."""
     adr_lines, postcode, town = line.address
     hints = line.hints or {}
-    tiers = "".join((
-        _v("IdTiers", hints.get("IdTiers")), _v("NatIdTiers", hints.get("NatIdTiers")),
-        _v("RefTiers", line.ref or None), _v("CatTiers", hints.get("CatTiers")), _v("NatJur", hints.get("NatJur")),
-        _v("TypTiers", hints.get("TypTiers")), _v("Civilite", line.civility or None), _v("Nom", line.last),
-        _v("Prenom", line.first or None),
-    ))
+    tiers = "".join(
+        (
+            _v("IdTiers", hints.get("IdTiers")),
+            _v("NatIdTiers", hints.get("NatIdTiers")),
+            _v("RefTiers", line.ref or None),
+            _v("CatTiers", hints.get("CatTiers")),
+            _v("NatJur", hints.get("NatJur")),
+            _v("TypTiers", hints.get("TypTiers")),
+            _v("Civilite", line.civility or None),
+            _v("Nom", line.last),
+            _v("Prenom", line.first or None),
+        )
+    )
     address = "".join(_v(f"Adr{index}", text) for index, text in enumerate(adr_lines, 1))
     if postcode:
         address += _v("CP", postcode)
@@ -539,8 +776,15 @@ def _pes_person_line(person: _Person, idligne: int, cents: int, rng: Random) -> 
     if person.siret:
         hints = {"IdTiers": person.siret, "NatIdTiers": "01", "CatTiers": "50", "NatJur": "03", "TypTiers": "01"}
     return _PesLine(
-        idligne=str(idligne), mtht=_decimal(cents), mttva=mttva, cents=cents, civility=person.civility.title(),
-        last=person.last, first=person.first.title(), ref=person.ref, hints=hints,
+        idligne=str(idligne),
+        mtht=_decimal(cents),
+        mttva=mttva,
+        cents=cents,
+        civility=person.civility.title(),
+        last=person.last,
+        first=person.first.title(),
+        ref=person.ref,
+        hints=hints,
         address=(person.lines, person.postcode, person.town),
     )
 
@@ -588,9 +832,16 @@ def _pes_generate(rng: Random, count: int, bad_share: float) -> Iterator[tuple[_
         yield _PesPiece(str(number), label, dteasp, lines), len(shape), False
 
 
-def write_pesv2(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *, seed: int = 0,
-                bad_share: float = 0.0, encoding: str = "iso-8859-1", declaration: bool = True,
-                namespace: str | None = "prefix") -> SampleStats:
+def write_pesv2(
+    out: BinaryIO,
+    records_or_count: int | Iterable[DebtRecord],
+    *,
+    seed: int = 0,
+    bad_share: float = 0.0,
+    encoding: str = "iso-8859-1",
+    declaration: bool = True,
+    namespace: str | None = "prefix",
+) -> SampleStats:
     """Write a PES V2 Recette file: ``count`` pieces, or the given DebtRecords.
 
     Generated pieces: 70 % mono-débiteur mono-imputation, 10 % mono-débiteur
@@ -613,13 +864,18 @@ def write_pesv2(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *, 
             parts = record.ref_parts
             adr_lines, postcode, town = _split_address(record.debtor_address, 3)
             line = _PesLine(
-                idligne=parts["idligne"], mtht=_decimal(record.amount_cents), cents=record.amount_cents,
+                idligne=parts["idligne"],
+                mtht=_decimal(record.amount_cents),
+                cents=record.amount_cents,
                 last=record.debtor_name,
-                ref=record.debtor_ref, hints=record.public_body, address=(adr_lines, postcode, town),
+                ref=record.debtor_ref,
+                hints=record.public_body,
+                address=(adr_lines, postcode, town),
             )
             if current is None or key != (parts["exer"], parts["idpce"]):
-                current = _PesPiece(parts["idpce"], record.label,
-                                    record.issued_on.isoformat() if record.issued_on else None, [])
+                current = _PesPiece(
+                    parts["idpce"], record.label, record.issued_on.isoformat() if record.issued_on else None, []
+                )
                 key = (parts["exer"], parts["idpce"])
                 writer.add(current, parts["exer"])
                 pieces += 1
@@ -642,8 +898,16 @@ def write_pesv2(out: BinaryIO, records_or_count: int | Iterable[DebtRecord], *, 
 _WRITERS = {"indigo": write_indigo, "rolmre": write_rolmre, "pesv2": write_pesv2}
 
 
-def write_sample(fmt: str, out: BinaryIO, count: int, *, seed: int = 0, bad_share: float = 0.0,
-                 encoding: str | None = None, **options: object) -> SampleStats:
+def write_sample(
+    fmt: str,
+    out: BinaryIO,
+    count: int,
+    *,
+    seed: int = 0,
+    bad_share: float = 0.0,
+    encoding: str | None = None,
+    **options: object,
+) -> SampleStats:
     """Write ``count`` generated records of format ``fmt`` ("indigo", "rolmre", "pesv2")
     to ``out``; ``encoding`` defaults to each writer's (ISO-8859-15 for the fixed-width
     files, ISO-8859-1 for PES); other options go to the writer."""

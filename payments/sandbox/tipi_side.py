@@ -25,9 +25,34 @@ logger = logging.getLogger(__name__)
 
 # Annex 10's order, server-side controls included: TIPI shows the first anomaly it meets.
 CONTROL_ORDER = [
-    "S1", "T1", "T2", "T3", "T4", "T5", "T6", "R1", "R2", "R3", "R4", "R5", "R6", "R11", "R7",
-    "R8", "R9", "R10", "O1", "M1", "M2", "M3", "M4", "A1", "A2", "U1", "U2",
-]  # fmt: skip
+    "S1",
+    "T1",
+    "T2",
+    "T3",
+    "T4",
+    "T5",
+    "T6",
+    "R1",
+    "R2",
+    "R3",
+    "R4",
+    "R5",
+    "R6",
+    "R11",
+    "R7",
+    "R8",
+    "R9",
+    "R10",
+    "O1",
+    "M1",
+    "M2",
+    "M3",
+    "M4",
+    "A1",
+    "A2",
+    "U1",
+    "U2",
+]
 _PORTAL_STATES = {
     TipiClient.State.NEW: SandboxClient.State.NEW,
     TipiClient.State.ACTIVE: SandboxClient.State.ACTIVE,
@@ -53,7 +78,9 @@ def sandbox_client(numcli: str) -> SandboxClient | None:
     )
 
 
-def _server_anomalies(params: dict[str, str], client: SandboxClient, today: datetime.date) -> tuple[list[Anomaly], dict]:
+def _server_anomalies(
+    params: dict[str, str], client: SandboxClient, today: datetime.date
+) -> tuple[list[Anomaly], dict]:
     protocol = Protocol(client.protocol)
     saisie = params.get("saisie", "")
     found: list[Anomaly] = []
@@ -116,7 +143,12 @@ def card_result(number: str, cvv: str, expiry: datetime.date | None, cancelled: 
     """Annex 11's test card pays; any other card is refused; "Annuler" cancels."""
     if cancelled:
         return "A"
-    if number.replace(" ", "") == TEST_CARD_NUMBER and cvv == TEST_CARD_CVV and expiry and expiry >= timezone.localdate():
+    if (
+        number.replace(" ", "") == TEST_CARD_NUMBER
+        and cvv == TEST_CARD_CVV
+        and expiry
+        and expiry >= timezone.localdate()
+    ):
         return "P"
     return "R"
 

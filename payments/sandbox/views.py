@@ -17,9 +17,11 @@ class CardForm(forms.Form):
     operation = forms.UUIDField(widget=forms.HiddenInput)
     numero = forms.CharField(label="Numéro de carte", max_length=23, required=False)
     expiration = forms.RegexField(
-        label="Date de fin de validité (MM/AA)", regex=r"^(0[1-9]|1[0-2])/\d{2}$", required=False,
+        label="Date de fin de validité (MM/AA)",
+        regex=r"^(0[1-9]|1[0-2])/\d{2}$",
+        required=False,
         error_messages={"invalid": "Saisissez la date au format MM/AA."},
-    )  # fmt: skip
+    )
     cryptogramme = forms.CharField(label="Cryptogramme visuel", max_length=4, required=False)
 
     def expiry(self) -> datetime.date | None:

@@ -2,14 +2,11 @@
 
 from django import template
 
+from tipiportal.money import format_euros
+
 register = template.Library()
 
 
 @register.filter
 def euros(cents: int | None) -> str:
-    if cents is None:
-        return ""
-    sign = "-" if cents < 0 else ""
-    euros_part, cents_part = divmod(abs(int(cents)), 100)
-    grouped = f"{euros_part:,}".replace(",", "\u202f")
-    return f"{sign}{grouped},{cents_part:02d}\u00a0€"
+    return "" if cents is None else format_euros(cents)

@@ -66,10 +66,7 @@ _R8_MA = (
     "votre règlement directement auprès de la Trésorerie indiquée sur votre Avis des "
     "Sommes à Payer"
 )
-_R11 = (
-    "Un contrôle comptable est en cours pour effectuer ce paiement. Vous pourrez "
-    "payer cette dette à partir du ..."
-)
+_R11 = "Un contrôle comptable est en cours pour effectuer ce paiement. Vous pourrez payer cette dette à partir du ..."
 _REFDET_X = "le format du paramètre REFDET de l'URL d'activation n'est pas conforme"
 _REFDET_T = "le format du paramètre REFDET de l'URL de test n'est pas conforme"
 _M2 = (
@@ -91,8 +88,7 @@ _T5_MA = (
 )
 _U1_MA = (
     # Verbatim, lower-case initial included (the spec's text starts with a space).
-    "le paiement par Internet est impossible, veuillez régler directement auprès de "
-    "la régie inscrite sur votre facture"
+    "le paiement par Internet est impossible, veuillez régler directement auprès de la régie inscrite sur votre facture"
 )
 
 
@@ -120,15 +116,13 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
             "Ce numéro de client TIPI n'est pas valide. Merci de le vérifier dans le "
             'paramètre "NUMCLI" et ou contacter l\'administrateur TIPI.'
         ),
-        "Ce numéro de client TIPI n'est pas valide. Merci d'effectuer votre règlement "
-        "par un autre moyen de paiement.",
+        "Ce numéro de client TIPI n'est pas valide. Merci d'effectuer votre règlement par un autre moyen de paiement.",
         _S1_A,
     ),
     # T3 and T4 only concern SAISIE=X; FALLBACK for M/A: S1's generic text.
     "T3": (
         *_same(
-            "Le client TIPI ne peut pas être réactivé par cette procédure, veuillez "
-            "contacter l'administrateur TIPI"
+            "Le client TIPI ne peut pas être réactivé par cette procédure, veuillez contacter l'administrateur TIPI"
         ),
         _S1,
         _S1_A,
@@ -136,17 +130,14 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
     "T4": (
         *_same(
             "Le client TIPI est déjà activé. Pour effectuer un test, valoriser le champ "
-            'SAISIE à "T" dans l\'URL d\'appel'
+            "SAISIE à \"T\" dans l'URL d'appel"
         ),
         _S1,
         _S1_A,
     ),
     # T5 only concerns SAISIE=A or M; FALLBACK for T/X: the rule's wording.
     "T5": (
-        *_same(
-            'Le statut du client TIPI est différent de "A" (actif), le paiement est '
-            "impossible"
-        ),
+        *_same('Le statut du client TIPI est différent de "A" (actif), le paiement est impossible'),
         _T5_MA,
         _T5_MA,
     ),
@@ -176,8 +167,7 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
     "R3": (
         _REFDET_T + " : REFDET doit comporter entre 6 et 30 caractères au format a z A Z 0 9",
         _REFDET_X + " : REFDET doit comporter entre 6 et 30 caractères au format a z A Z 0 9",
-        "La référence de la facture est incorrecte, veuillez la ressaisir au format "
-        "alphanumérique (a z A Z 0 9)",
+        "La référence de la facture est incorrecte, veuillez la ressaisir au format alphanumérique (a z A Z 0 9)",
         "Suite à un problème technique, le paiement par Internet est impossible. Merci "
         "d'effectuer votre règlement par un autre moyen de paiement auprès de la régie "
         "indiquée sur la facture",
@@ -197,16 +187,13 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
     "R7": (*_same(_R7), _R7, _R7),
     "R8": (
         "Aucun contrat créé, tests impossibles, veuillez contacter l'administrateur TIPI",
-        "Aucun contrat créé, impossibilité d'activer le client, veuillez contacter "
-        "l'administrateur TIPI",
+        "Aucun contrat créé, impossibilité d'activer le client, veuillez contacter l'administrateur TIPI",
         _R8_MA,
         _R8_MA,
     ),
     # FALLBACK for T/X: the rule's wording.
     "R9": (
-        *_same(
-            'Le contrat associé est au statut "S" (suspendu), le paiement est impossible'
-        ),
+        *_same('Le contrat associé est au statut "S" (suspendu), le paiement est impossible'),
         _R8_MA,
         _R8_MA,
     ),
@@ -224,15 +211,11 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
             'Les caractères utilisés dans le paramètre "OBJET" sont incorrects, ils '
             "doivent être de forme alphanumérique"
         ),
-        "Les caractères utilisés dans la zone Objet sont incorrects, ils doivent être "
-        "de forme alphanumérique.",
+        "Les caractères utilisés dans la zone Objet sont incorrects, ils doivent être de forme alphanumérique.",
         _S1_A,
     ),
     "M1": (
-        *_same(
-            "Le montant doit être exprimé en caractères numériques, en centimes d'euros "
-            "sans virgule"
-        ),
+        *_same("Le montant doit être exprimé en caractères numériques, en centimes d'euros sans virgule"),
         "Un problème technique est constaté : le format du montant est incorrect. Merci "
         "de réessayer et d'effectuer votre règlement directement auprès de votre "
         "Trésorerie (1) en cas de nouvel échec.",
@@ -257,8 +240,7 @@ _TEXTS: dict[str, tuple[str, str, str, str]] = {
     ),
     "M4": (
         *_same('Le montant saisi est incorrect. Le paramètre "MONTANT" doit être égal à 111111.'),
-        'Ce montant ne correspond pas à la référence saisie. Cliquer sur "Fermer la '
-        'fenêtre" pour le ressaisir',
+        'Ce montant ne correspond pas à la référence saisie. Cliquer sur "Fermer la fenêtre" pour le ressaisir',
         "Suite à un problème technique, le paiement par Internet est impossible. Merci "
         "d'effectuer votre règlement par un autre moyen de paiement auprès de la "
         "Trésorerie indiquée sur votre Avis des sommes à payer",

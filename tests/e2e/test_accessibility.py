@@ -70,8 +70,11 @@ def test_account_pages_have_no_serious_violation(sized_page, portal):
     debt = DebtFactory(client=debtor.client, debtor=debtor)
     log_in(sized_page, portal, user)
     failures = {}
-    for name, path in [("mes factures", "/compte/"), ("références", "/compte/references/"),
-                       ("confirmation", f"/compte/dettes/{debt.pk}/payer/")]:  # fmt: skip
+    for name, path in [
+        ("mes factures", "/compte/"),
+        ("références", "/compte/references/"),
+        ("confirmation", f"/compte/dettes/{debt.pk}/payer/"),
+    ]:
         sized_page.goto(portal + path)
         failures[name] = serious_violations(sized_page)
     sized_page.get_by_role("button", name="Confirmer et continuer vers le paiement").click()

@@ -106,9 +106,11 @@ def test_expired_debt_cannot_be_paid(page, portal):
     debtor = DebtorReferenceFactory()
     user.reference_links.create(debtor=debtor)
     debt = DebtFactory(
-        client=debtor.client, debtor=debtor,
-        online_from=today - datetime.timedelta(days=90), online_until=today - datetime.timedelta(days=1),
-    )  # fmt: skip
+        client=debtor.client,
+        debtor=debtor,
+        online_from=today - datetime.timedelta(days=90),
+        online_until=today - datetime.timedelta(days=1),
+    )
     log_in(page, portal, user)
     row = page.locator(f'tr[data-debt-id="{debt.pk}"]')
     expect(row.locator(".debt-status")).to_contain_text("Le délai pour payer cette dette sur Internet est expiré")

@@ -12,9 +12,9 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from playwright.sync_api import expect
 
-from debts.choruspro.client import token_cache_clear
-from debts.choruspro.models import ChorusInvoice, ChorusSettings
-from debts.choruspro.sandbox.seed import CREDENTIALS, SUPPLIER_SIRET
+from choruspro.client import token_cache_clear
+from choruspro.models import ChorusInvoice, ChorusSettings
+from choruspro.sandbox.seed import CREDENTIALS, SUPPLIER_SIRET
 from tests.e2e.conftest import serious_violations
 from tests.e2e.test_staff_import import worker  # noqa: F401 - fixture
 from tests.factories import DebtFactory, DebtorReferenceFactory, TipiClientFactory, staff_member
@@ -29,17 +29,25 @@ COLLEGE = "19420012700018"
 @pytest.fixture
 def chorus(portal, settings):
     root = f"{portal}/chorus-sandbox"
-    settings.CHORUS_URLS = {e: {"oauth": f"{root}/{e}/oauth", "api": f"{root}/{e}/api"} for e in ("qualification", "production")}
+    settings.CHORUS_URLS = {
+        e: {"oauth": f"{root}/{e}/oauth", "api": f"{root}/{e}/api"} for e in ("qualification", "production")
+    }
     settings.CHORUS_CREDENTIALS = {
-        e: dict(zip(("client_id", "client_secret", "login", "password"), CREDENTIALS[e][1:])) for e in ("qualification", "production")
+        e: dict(zip(("client_id", "client_secret", "login", "password"), CREDENTIALS[e][1:]))
+        for e in ("qualification", "production")
     }
     settings.CHORUS_HTTP_BACKOFF = 0
     settings.CHORUS_FOLLOW_UP_SECONDS = 0
     settings.CHORUS_SANDBOX_STEP_SECONDS = 3600
     token_cache_clear()
-    ChorusSettings.objects.update_or_create(pk=1, defaults={
-        "supplier_siret": SUPPLIER_SIRET, "supplier_name": "COMMUNE DE DÉMO", "supplier_address": "1 place de la Mairie\n99000 DÉMO",
-    })  # fmt: skip
+    ChorusSettings.objects.update_or_create(
+        pk=1,
+        defaults={
+            "supplier_siret": SUPPLIER_SIRET,
+            "supplier_name": "COMMUNE DE DÉMO",
+            "supplier_address": "1 place de la Mairie\n99000 DÉMO",
+        },
+    )
     for name, codes in ((AGENTS, AGENT_PERMISSIONS), (ADMINISTRATORS, ADMINISTRATOR_PERMISSIONS)):
         group, _ = Group.objects.get_or_create(name=name)
         for code in codes:
@@ -71,8 +79,14 @@ def test_agent_invoices_a_public_body_and_follows_it_to_payment(page, chorus, wo
     portal = chorus
     tipi = TipiClientFactory(label="Restauration scolaire")
     debtor = DebtorReferenceFactory(client=tipi, reference="COLLEGE42")
-    debt = DebtFactory(client=tipi, debtor=debtor, debtor_ref="COLLEGE42", debtor_name="COLLÈGE JEAN MOULIN",
-                       amount_cents=184_250, label="Repas des élèves – mars")  # fmt: skip
+    debt = DebtFactory(
+        client=tipi,
+        debtor=debtor,
+        debtor_ref="COLLEGE42",
+        debtor_name="COLLÈGE JEAN MOULIN",
+        amount_cents=184_250,
+        label="Repas des élèves – mars",
+    )
     worker.start()
 
     # Log in, open the debt's Chorus Pro page, mark its debtor a public body.
@@ -120,6 +134,10 @@ def test_agent_invoices_a_public_body_and_follows_it_to_payment(page, chorus, wo
     page.goto(f"{portal}/gestion/chorus-pro/dettes/{debt.pk}/")
     page.get_by_role("button", name="Actualiser le statut Chorus Pro").click()
     expect(page.get_by_text("Statut actuel : Mise en paiement")).to_be_visible()
-    expect(page.get_by_text(re.compile(r"Mise en paiement le \d{2}/\d{2}/\d{4} par l'organisme : rapprochez"))).to_be_visible()
-    expect(page.get_by_role("link", name="marquez la dette payée")).to_have_attribute("href", f"/gestion/dettes/{debt.pk}/marquer-payee/")
+    expect(
+        page.get_by_text(re.compile(r"Mise en paiement le \d{2}/\d{2}/\d{4} par l'organisme : rapprochez"))
+    ).to_be_visible()
+    expect(page.get_by_role("link", name="marquez la dette payée")).to_have_attribute(
+        "href", f"/gestion/dettes/{debt.pk}/marquer-payee/"
+    )
     expect(page.get_by_role("table", name=re.compile(rf"Facture {first.number} .* Rejetée"))).to_be_visible()

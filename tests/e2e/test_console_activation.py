@@ -15,7 +15,9 @@ from tests.factories import TipiClientFactory, staff_member
 pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "mot-de-passe-admin-e2e"
-T4_GUIDANCE = 'Le client TIPI est déjà activé. Pour effectuer un test, valoriser le champ SAISIE à "T" dans l\'URL d\'appel'
+T4_GUIDANCE = (
+    "Le client TIPI est déjà activé. Pour effectuer un test, valoriser le champ SAISIE à \"T\" dans l'URL d'appel"
+)
 
 
 @pytest.fixture

@@ -9,16 +9,15 @@ import re
 import threading
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from playwright.sync_api import expect
 
-from debts import imports
 from debts.importers import DebtRecord, indigo
 from debts.importers.samples import write_indigo
 from debts.models import Debt, ImportBatch
+from debts.services import imports
 from tests.e2e.conftest import serious_violations
-from tests.factories import staff_member, DebtFactory, TipiClientFactory
+from tests.factories import DebtFactory, TipiClientFactory, staff_member
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,9 +71,15 @@ def worker(live_server):
     from django_tasks_db.management.commands.db_worker import Worker
 
     runner = Worker(
-        queue_names=["default"], interval=0.2, batch=False, backend_name="default", startup_delay=False,
-        max_tasks=None, worker_id="e2e", excluded_queue_names=[],
-    )  # fmt: skip
+        queue_names=["default"],
+        interval=0.2,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="e2e",
+        excluded_queue_names=[],
+    )
     errors = []
 
     def run():
@@ -99,11 +104,17 @@ def indigo_file(count: int, bad_every: int) -> bytes:
     """``count`` one-line INDIGO titres, with a non-numeric amount every ``bad_every`` lines."""
     records = [
         DebtRecord(
-            line_no=0, amount_cents=1000 + n, debtor_ref=f"D{n:07d}", debtor_name=f"LEFÈVRE MARIE {n}",
+            line_no=0,
+            amount_cents=1000 + n,
+            debtor_ref=f"D{n:07d}",
+            debtor_name=f"LEFÈVRE MARIE {n}",
             ref_parts={"codexer": "2026", "numtitre": f"{n:08d}", "numordre": "000001", "nature_titre": "01"},
-            debtor_address="12 RUE DE L'ÉGLISE\n42000 SAINT-ÉTIENNE", label="CANTINE SCOLAIRE MARS 2026",
-            issued_on=None, taken_in_charge_on=None, raw="",
-        )  # fmt: skip
+            debtor_address="12 RUE DE L'ÉGLISE\n42000 SAINT-ÉTIENNE",
+            label="CANTINE SCOLAIRE MARS 2026",
+            issued_on=None,
+            taken_in_charge_on=None,
+            raw="",
+        )
         for n in range(1, count + 1)
     ]
     out = io.BytesIO()
@@ -159,7 +170,9 @@ def test_staff_imports_a_file_with_live_progress_then_confirms(page, portal, sta
     # The worker is held mid-file: the page, polling, shows it running and part-way, without reloading.
     expect(page.locator("#batch-state")).to_have_text("En cours")
     expect(page.locator("#batch-phase")).to_have_text("Lecture du fichier")
-    page.wait_for_function("() => { const v = document.getElementById('import-progress').value; return v > 0 && v < 90; }")
+    page.wait_for_function(
+        "() => { const v = document.getElementById('import-progress').value; return v > 0 && v < 90; }"
+    )
     expect(page.locator("#import-progress-text")).to_have_text(re.compile(r"^[1-8]?\d %$"))
     expect(page.locator('[data-count="records_read"]')).not_to_have_text("0")
     assert navigations == []
@@ -216,9 +229,16 @@ def test_staff_imports_a_file_with_live_progress_then_confirms(page, portal, sta
 def test_staff_pages_have_no_serious_accessibility_violation(page, portal, staff_user):
     debt = DebtFactory(amount_cents=150_000)
     batch = ImportBatch.objects.create(
-        client=debt.client, fmt="indigo", dry_run=True, filename="titres.txt", file_sha256="0" * 64,
-        state=ImportBatch.State.RUNNING, file_size=1000, bytes_read=400, phase="Lecture du fichier",
-    )  # fmt: skip
+        client=debt.client,
+        fmt="indigo",
+        dry_run=True,
+        filename="titres.txt",
+        file_sha256="0" * 64,
+        state=ImportBatch.State.RUNNING,
+        file_size=1000,
+        bytes_read=400,
+        phase="Lecture du fichier",
+    )
     log_in(page, portal, "/gestion/")
     failures = {}
     for path in (

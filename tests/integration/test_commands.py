@@ -6,13 +6,15 @@ from django.core.management.base import CommandError
 
 from debts.models import Debt
 from payments.models import TipiClient
-from tests.integration.test_debts_import import rolmre_line, write
+from tests.integration.debts.services.test_imports import rolmre_line, write
 
 pytestmark = pytest.mark.django_db
 
 
 def test_tipi_client_add_and_list(capsys):
-    call_command("tipi_client", "add", "--numcli", "067890", "--protocol", "rolmre", "--label", "Eau", "--code-recette", "EA")
+    call_command(
+        "tipi_client", "add", "--numcli", "067890", "--protocol", "rolmre", "--label", "Eau", "--code-recette", "EA"
+    )
     client = TipiClient.objects.get(numcli="067890")
     assert (client.protocol, client.code_recette, client.state, client.online_delay_days) == ("rolmre", "EA", "new", 60)
     call_command("tipi_client", "list")
@@ -28,7 +30,7 @@ def test_tipi_client_add_refuses_bad_values(args, message):
 
 
 def import_debts(*args):
-    with pytest.raises(SystemExit) as exit_info:
+    with pytest.raises(SystemExit) as exit_info:  # noqa: PT012 - a command that returns means exit code 0
         call_command("import_debts", *args)
         raise SystemExit(0)
     return exit_info.value.code
@@ -36,7 +38,9 @@ def import_debts(*args):
 
 @pytest.fixture
 def water():
-    call_command("tipi_client", "add", "--numcli", "067890", "--protocol", "rolmre", "--label", "Eau", "--code-recette", "EA")
+    call_command(
+        "tipi_client", "add", "--numcli", "067890", "--protocol", "rolmre", "--label", "Eau", "--code-recette", "EA"
+    )
     return TipiClient.objects.get()
 
 

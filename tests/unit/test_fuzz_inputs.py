@@ -10,14 +10,30 @@ from urllib.parse import urlencode
 from hypothesis import given
 from hypothesis import strategies as st
 
-from debts.importers import PARSERS, DebtRecord, ImportFileError, LineError
-from debts.importers import indigo, rolmre
+from debts.importers import PARSERS, DebtRecord, ImportFileError, LineError, indigo, rolmre
 from payments.tipi import InvalidUrlRetour, UrlRetour, parse_url_retour
 
-RETOUR_KEYS = ["NUMCLI", "EXER", "REFDET", "OBJET", "MONTANT", "MEL", "SAISIE", "RESULTRANS", "RESULTTRANS",
-               "NUMAUTO", "DATTRANS", "HEURTRANS", "numcli", "resultrans", "x"]  # fmt: skip
+RETOUR_KEYS = [
+    "NUMCLI",
+    "EXER",
+    "REFDET",
+    "OBJET",
+    "MONTANT",
+    "MEL",
+    "SAISIE",
+    "RESULTRANS",
+    "RESULTTRANS",
+    "NUMAUTO",
+    "DATTRANS",
+    "HEURTRANS",
+    "numcli",
+    "resultrans",
+    "x",
+]
 text = st.text(st.characters(codec="utf-8"), max_size=40)
-form_bodies = st.dictionaries(st.sampled_from(RETOUR_KEYS), st.one_of(text, st.from_regex(r"[0-9]{0,9}", fullmatch=True)))
+form_bodies = st.dictionaries(
+    st.sampled_from(RETOUR_KEYS), st.one_of(text, st.from_regex(r"[0-9]{0,9}", fullmatch=True))
+)
 
 
 def _parse_retour(body) -> None:
@@ -58,21 +74,44 @@ def test_importers_on_any_bytes(fmt, data):
 
 
 def _mutated_lines(layout):
-    zones = st.fixed_dictionaries({}, optional={name: st.text(max_size=field.width + 3) for name, field in layout.fields.items()})
+    zones = st.fixed_dictionaries(
+        {}, optional={name: st.text(max_size=field.width + 3) for name, field in layout.fields.items()}
+    )
     return st.lists(zones.map(layout.build), min_size=1, max_size=4)
 
 
-@given(st.sampled_from([("indigo", indigo.LAYOUT), ("rolmre", rolmre.LAYOUT)]).flatmap(
-    lambda pair: st.tuples(st.just(pair[0]), _mutated_lines(pair[1]))),
-    st.sampled_from(["iso8859-15", "cp1252", "utf-8"]))  # fmt: skip
+@given(
+    st.sampled_from([("indigo", indigo.LAYOUT), ("rolmre", rolmre.LAYOUT)]).flatmap(
+        lambda pair: st.tuples(st.just(pair[0]), _mutated_lines(pair[1]))
+    ),
+    st.sampled_from(["iso8859-15", "cp1252", "utf-8"]),
+)
 def test_importers_on_record_shaped_lines(fmt_lines, encoding):
     fmt, lines = fmt_lines
     _parse_file(fmt, "\r\n".join(lines).encode(encoding, errors="replace"))
 
 
-PES_TAGS = ["PES_Aller", "EnTetePES", "PES_RecetteAller", "Bordereau", "BlocBordereau", "Exer", "Piece", "BlocPiece",
-            "IdPce", "LigneDePiece", "BlocLignePiece", "InfoLignePiece", "IdLigne", "MtHT", "MtTVA", "Tiers", "InfoTiers",
-            "RefTiers", "Nom"]  # fmt: skip
+PES_TAGS = [
+    "PES_Aller",
+    "EnTetePES",
+    "PES_RecetteAller",
+    "Bordereau",
+    "BlocBordereau",
+    "Exer",
+    "Piece",
+    "BlocPiece",
+    "IdPce",
+    "LigneDePiece",
+    "BlocLignePiece",
+    "InfoLignePiece",
+    "IdLigne",
+    "MtHT",
+    "MtTVA",
+    "Tiers",
+    "InfoTiers",
+    "RefTiers",
+    "Nom",
+]
 
 
 @st.composite

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from debts.imports import ImportRefused, debts_import, import_batch_create, import_file_discard
 from debts.models import ImportBatch
 from debts.selectors import batch_report_lines
+from debts.services.imports import ImportRefused, debts_import, import_batch_create, import_file_discard
 from payments.models import TipiClient
 
 
@@ -35,9 +35,14 @@ class Command(BaseCommand):
             return self._fatal(f"Fichier introuvable : {path}")
         try:
             batch = import_batch_create(
-                client=client, fmt=options["format"], path=path, filename=path.name, mode=options["mode"],
-                dry_run=options["dry_run"], encoding=options["encoding"],
-            )  # fmt: skip
+                client=client,
+                fmt=options["format"],
+                path=path,
+                filename=path.name,
+                mode=options["mode"],
+                dry_run=options["dry_run"],
+                encoding=options["encoding"],
+            )
         except ImportRefused as exc:
             return self._fatal(str(exc))
         batch = debts_import(batch=batch)

@@ -18,7 +18,9 @@ class Command(BaseCommand):
         parser.add_argument("--bad-share", type=float, default=0.0, help="part de lignes erronées, de 0 à 1")
         parser.add_argument("--seed", type=int, default=0, help="graine : le même fichier pour la même graine")
         parser.add_argument("--encoding", default=None, help="encodage (par défaut celui du format)")
-        parser.add_argument("--output", "-o", type=Path, default=None, help="fichier à écrire (sinon la sortie standard)")
+        parser.add_argument(
+            "--output", "-o", type=Path, default=None, help="fichier à écrire (sinon la sortie standard)"
+        )
 
     def handle(self, *args, **options):
         if options["count"] < 1 or not 0 <= options["bad_share"] <= 1:
@@ -27,9 +29,13 @@ class Command(BaseCommand):
         out = output.open("wb") if output else sys.stdout.buffer
         try:
             stats = write_sample(
-                options["format"], out, options["count"], seed=options["seed"], bad_share=options["bad_share"],
+                options["format"],
+                out,
+                options["count"],
+                seed=options["seed"],
+                bad_share=options["bad_share"],
                 encoding=options["encoding"],
-            )  # fmt: skip
+            )
         finally:
             if output:
                 out.close()

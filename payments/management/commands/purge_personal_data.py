@@ -3,14 +3,19 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from payments.services import personal_data_purge
+from payments.services.personal_data import personal_data_purge
 
 
 class Command(BaseCommand):
     help = "Efface les adresses électroniques des transactions et des retours TIPI plus anciens que la durée de conservation."
 
     def add_arguments(self, parser):
-        parser.add_argument("--days", type=int, default=None, help="durée de conservation en jours (par défaut PERSONAL_DATA_RETENTION_DAYS)")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="durée de conservation en jours (par défaut PERSONAL_DATA_RETENTION_DAYS)",
+        )
 
     def handle(self, *args, **options):
         days = options["days"] or settings.PERSONAL_DATA_RETENTION_DAYS

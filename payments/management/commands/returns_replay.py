@@ -7,8 +7,7 @@ local to the machine whose web processes wrote it.
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
-from payments.returns import notices_replay
-from payments.spool import spool_ingest
+from payments.returns.replay import notices_replay, spool_ingest
 
 
 class Command(BaseCommand):
@@ -18,7 +17,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--older-than", type=int, default=60, help="secondes (défaut 60) : laisse les retours en cours")
+        parser.add_argument(
+            "--older-than", type=int, default=60, help="secondes (défaut 60) : laisse les retours en cours"
+        )
 
     def handle(self, *args, **options):
         try:
@@ -26,7 +27,9 @@ class Command(BaseCommand):
             counts = notices_replay(older_than_seconds=options["older_than"], spool=False)
         except DatabaseError as exc:
             # The database is still away: the spool stays on disk, the next run retries.
-            raise CommandError(f"base de données injoignable, rien n'est perdu (nouvel essai au prochain passage) : {exc}") from exc
+            raise CommandError(
+                f"base de données injoignable, rien n'est perdu (nouvel essai au prochain passage) : {exc}"
+            ) from exc
         if ingest.files or ingest.busy:
             self.stdout.write(f"{ingest}.")
         total = sum(counts.values())

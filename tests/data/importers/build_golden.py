@@ -1,4 +1,3 @@
-# ruff: noqa: E501 - the PES body is XML, one element a line
 """Rebuild the golden files of tests/unit/importers from the annex-5 positions.
 
 Run from the project root: ``python tests/data/importers/build_golden.py``. The
@@ -15,21 +14,60 @@ HERE = Path(__file__).resolve().parent
 
 # Annex 5, INDIGO: zone → (from, to).
 INDIGO = {
-    "CODRCT": (1, 2), "CODCOL": (3, 5), "COBUDGET": (6, 7), "CODEXER": (8, 11), "NUMBORD": (12, 18),
-    "NUMTITRE": (19, 26), "NUMORDRE": (27, 32), "NATURE": (33, 42), "FONCTION": (43, 49),
-    "MONTANT": (60, 75), "TVA": (76, 91), "ETATCIV": (92, 97), "ZONEAD1": (98, 129), "ZONEAD2": (130, 161),
-    "ZONEAD3": (162, 193), "ZONEAD4": (194, 225), "REFSTABLE": (290, 304), "NATURETITRE": (305, 306),
-    "CODEDEBIT": (307, 308), "ZONEOBJ1": (324, 353), "ZONEOBJ2": (354, 383), "MONNAIE": (427, 427),
-    "VERSION": (451, 451), "CODTYPE": (452, 452),
+    "CODRCT": (1, 2),
+    "CODCOL": (3, 5),
+    "COBUDGET": (6, 7),
+    "CODEXER": (8, 11),
+    "NUMBORD": (12, 18),
+    "NUMTITRE": (19, 26),
+    "NUMORDRE": (27, 32),
+    "NATURE": (33, 42),
+    "FONCTION": (43, 49),
+    "MONTANT": (60, 75),
+    "TVA": (76, 91),
+    "ETATCIV": (92, 97),
+    "ZONEAD1": (98, 129),
+    "ZONEAD2": (130, 161),
+    "ZONEAD3": (162, 193),
+    "ZONEAD4": (194, 225),
+    "REFSTABLE": (290, 304),
+    "NATURETITRE": (305, 306),
+    "CODEDEBIT": (307, 308),
+    "ZONEOBJ1": (324, 353),
+    "ZONEOBJ2": (354, 383),
+    "MONNAIE": (427, 427),
+    "VERSION": (451, 451),
+    "CODTYPE": (452, 452),
 }
 # Annex 5, ROLMRE.
 ROLMRE = {
-    "ROLMVT": (1, 1), "ROLCOL": (2, 3), "ROLNAT": (4, 5), "ROLEX": (6, 9), "ROLPER": (10, 10),
-    "ROLDET": (11, 23), "ROLCLE1": (24, 24), "ROLCLE2": (26, 26), "ROLREC": (27, 28), "ROLDAT": (29, 36),
-    "ROLROL": (37, 38), "ROLEAU": (39, 50), "ROLASS": (51, 62), "ROLTVE": (63, 74), "ROLTVA": (75, 86),
-    "ROLTOT": (87, 98), "ROLNMAJ": (99, 110), "ROLNOM": (111, 142), "ROLCNM": (143, 174),
-    "ROLDIS": (175, 206), "ROLADR": (207, 238), "ROLCVI": (239, 270), "ROLCP": (271, 275),
-    "ROLLOC": (276, 302), "ROLCLI": (415, 434), "ROLDEB": (467, 468), "ROLTPR": (499, 499),
+    "ROLMVT": (1, 1),
+    "ROLCOL": (2, 3),
+    "ROLNAT": (4, 5),
+    "ROLEX": (6, 9),
+    "ROLPER": (10, 10),
+    "ROLDET": (11, 23),
+    "ROLCLE1": (24, 24),
+    "ROLCLE2": (26, 26),
+    "ROLREC": (27, 28),
+    "ROLDAT": (29, 36),
+    "ROLROL": (37, 38),
+    "ROLEAU": (39, 50),
+    "ROLASS": (51, 62),
+    "ROLTVE": (63, 74),
+    "ROLTVA": (75, 86),
+    "ROLTOT": (87, 98),
+    "ROLNMAJ": (99, 110),
+    "ROLNOM": (111, 142),
+    "ROLCNM": (143, 174),
+    "ROLDIS": (175, 206),
+    "ROLADR": (207, 238),
+    "ROLCVI": (239, 270),
+    "ROLCP": (271, 275),
+    "ROLLOC": (276, 302),
+    "ROLCLI": (415, 434),
+    "ROLDEB": (467, 468),
+    "ROLTPR": (499, 499),
     "ROLVER": (500, 500),
 }
 
@@ -48,9 +86,20 @@ def record(layout: dict[str, tuple[int, int]], length: int, **values: str) -> st
 def indigo(numtitre: str, numordre: str, nature: str, montant: str, **more: str) -> str:
     """An INDIGO line of exercice 2024 with the usual constant zones."""
     base = {
-        "CODRCT": "11", "CODCOL": "042", "COBUDGET": "00", "CODEXER": "2024", "NUMBORD": "0000012",
-        "NUMTITRE": numtitre, "NUMORDRE": numordre, "NATURE": "7067", "FONCTION": "251",
-        "MONTANT": montant, "TVA": "0" * 16, "NATURETITRE": nature, "MONNAIE": "E", "VERSION": "1",
+        "CODRCT": "11",
+        "CODCOL": "042",
+        "COBUDGET": "00",
+        "CODEXER": "2024",
+        "NUMBORD": "0000012",
+        "NUMTITRE": numtitre,
+        "NUMORDRE": numordre,
+        "NATURE": "7067",
+        "FONCTION": "251",
+        "MONTANT": montant,
+        "TVA": "0" * 16,
+        "NATURETITRE": nature,
+        "MONNAIE": "E",
+        "VERSION": "1",
         "CODTYPE": "T",
     }
     base.update(more)
@@ -64,32 +113,93 @@ def m16(cents: int) -> str:
 
 INDIGO_LINES = [
     # 1: nature 01, one line.
-    indigo("00000101", "000001", "01", m16(4250), ETATCIV="MME", ZONEAD1="LEBŒUF ÉLODIE",
-           ZONEAD2="12 RUE DE L'ÉGLISE", ZONEAD3="42000 SAINT-ÉTIENNE", REFSTABLE="D0000101", CODEDEBIT="01",
-           ZONEOBJ1="CANTINE SCOLAIRE", ZONEOBJ2="MARS 2024"),
+    indigo(
+        "00000101",
+        "000001",
+        "01",
+        m16(4250),
+        ETATCIV="MME",
+        ZONEAD1="LEBŒUF ÉLODIE",
+        ZONEAD2="12 RUE DE L'ÉGLISE",
+        ZONEAD3="42000 SAINT-ÉTIENNE",
+        REFSTABLE="D0000101",
+        CODEDEBIT="01",
+        ZONEOBJ1="CANTINE SCOLAIRE",
+        ZONEOBJ2="MARS 2024",
+    ),
     # 2-4: nature 09, three imputations of one debtor: one debt on 000001, summed.
-    indigo("00000102", "000001", "09", m16(1000), ETATCIV="M", ZONEAD1="GARÇON FRANÇOIS",
-           ZONEAD2="RÉSIDENCE LES ÉRABLES", ZONEAD3="3 AVENUE ÉDOUARD HERRIOT", ZONEAD4="25000 BESANÇON",
-           REFSTABLE="D0000102", ZONEOBJ1="GARDERIE PÉRISCOLAIRE"),
-    indigo("00000102", "000002", "09", m16(2050), ETATCIV="M", ZONEAD1="GARÇON FRANÇOIS",
-           REFSTABLE="D0000102", ZONEOBJ1="CANTINE"),
-    indigo("00000102", "000003", "09", m16(375), ETATCIV="M", ZONEAD1="GARÇON FRANÇOIS",
-           REFSTABLE="D0000102"),
+    indigo(
+        "00000102",
+        "000001",
+        "09",
+        m16(1000),
+        ETATCIV="M",
+        ZONEAD1="GARÇON FRANÇOIS",
+        ZONEAD2="RÉSIDENCE LES ÉRABLES",
+        ZONEAD3="3 AVENUE ÉDOUARD HERRIOT",
+        ZONEAD4="25000 BESANÇON",
+        REFSTABLE="D0000102",
+        ZONEOBJ1="GARDERIE PÉRISCOLAIRE",
+    ),
+    indigo(
+        "00000102",
+        "000002",
+        "09",
+        m16(2050),
+        ETATCIV="M",
+        ZONEAD1="GARÇON FRANÇOIS",
+        REFSTABLE="D0000102",
+        ZONEOBJ1="CANTINE",
+    ),
+    indigo("00000102", "000003", "09", m16(375), ETATCIV="M", ZONEAD1="GARÇON FRANÇOIS", REFSTABLE="D0000102"),
     # 5: nature 00, an amount below 1 € is still a debt.
-    indigo("00000103", "000001", "00", m16(99), ZONEAD1="NOËL AGNÈS", REFSTABLE="D0000103",
-           ZONEOBJ1="PHOTOCOPIES"),
+    indigo("00000103", "000001", "00", m16(99), ZONEAD1="NOËL AGNÈS", REFSTABLE="D0000103", ZONEOBJ1="PHOTOCOPIES"),
     # 6-7: nature 10, the sum goes above TIPI's 1 500 € (still a debt; TIPI refuses it).
-    indigo("00000104", "000001", "10", m16(150000), ZONEAD1="SCI DU CŒUR VOLANT", REFSTABLE="D0000104",
-           ZONEOBJ1="LOYER COMMUNAL"),
+    indigo(
+        "00000104",
+        "000001",
+        "10",
+        m16(150000),
+        ZONEAD1="SCI DU CŒUR VOLANT",
+        REFSTABLE="D0000104",
+        ZONEOBJ1="LOYER COMMUNAL",
+    ),
     indigo("00000104", "000002", "10", m16(25), ZONEAD1="SCI DU CŒUR VOLANT", REFSTABLE="D0000104"),
     # 8-10: nature 03, three debtors, one debt per line on its NUMORDRE; TVA not added.
-    indigo("00000105", "000001", "03", m16(12000), TVA=m16(2000), ZONEAD1="COMMUNE DE SAINT-ÉTIENNE",
-           ZONEAD2="PLACE DE L'HÔTEL DE VILLE", ZONEAD3="42000 SAINT-ÉTIENNE", REFSTABLE="P0000001",
-           CODEDEBIT="03", ZONEOBJ1="OCCUPATION DU DOMAINE PUBLIC T", ZONEOBJ2="ERRASSE ÉTÉ 2024"),
-    indigo("00000105", "000002", "03", m16(3000), ETATCIV="MME", ZONEAD1="ÉVRARD CHLOÉ",
-           REFSTABLE="D0000105", ZONEOBJ1="OCCUPATION DU DOMAINE PUBLIC"),
-    indigo("00000105", "000003", "03", m16(4500), ETATCIV="M", ZONEAD1="MÜLLER JÉRÔME",
-           REFSTABLE="D0000106", ZONEOBJ1="OCCUPATION DU DOMAINE PUBLIC"),
+    indigo(
+        "00000105",
+        "000001",
+        "03",
+        m16(12000),
+        TVA=m16(2000),
+        ZONEAD1="COMMUNE DE SAINT-ÉTIENNE",
+        ZONEAD2="PLACE DE L'HÔTEL DE VILLE",
+        ZONEAD3="42000 SAINT-ÉTIENNE",
+        REFSTABLE="P0000001",
+        CODEDEBIT="03",
+        ZONEOBJ1="OCCUPATION DU DOMAINE PUBLIC T",
+        ZONEOBJ2="ERRASSE ÉTÉ 2024",
+    ),
+    indigo(
+        "00000105",
+        "000002",
+        "03",
+        m16(3000),
+        ETATCIV="MME",
+        ZONEAD1="ÉVRARD CHLOÉ",
+        REFSTABLE="D0000105",
+        ZONEOBJ1="OCCUPATION DU DOMAINE PUBLIC",
+    ),
+    indigo(
+        "00000105",
+        "000003",
+        "03",
+        m16(4500),
+        ETATCIV="M",
+        ZONEAD1="MÜLLER JÉRÔME",
+        REFSTABLE="D0000106",
+        ZONEOBJ1="OCCUPATION DU DOMAINE PUBLIC",
+    ),
     # 11: MONTANT not numeric.
     indigo("00000106", "000001", "01", "00000000001234A5", ZONEAD1="DUPRÉ LÉA"),
     # 12: NUMTITRE blank.
@@ -130,9 +240,21 @@ INDIGO_LINES = [
 def rolmre(**values: str) -> str:
     """A ROLMRE line of exercice 2024 with the usual constant zones."""
     base = {
-        "ROLMVT": "1", "ROLCOL": "42", "ROLNAT": "01", "ROLEX": "2024", "ROLPER": "1", "ROLCLE1": "7",
-        "ROLCLE2": "K", "ROLROL": "01", "ROLEAU": "0" * 12, "ROLASS": "0" * 12, "ROLTVE": "0" * 12,
-        "ROLTVA": "0" * 12, "ROLNMAJ": "0" * 12, "ROLTPR": "1", "ROLVER": "2",
+        "ROLMVT": "1",
+        "ROLCOL": "42",
+        "ROLNAT": "01",
+        "ROLEX": "2024",
+        "ROLPER": "1",
+        "ROLCLE1": "7",
+        "ROLCLE2": "K",
+        "ROLROL": "01",
+        "ROLEAU": "0" * 12,
+        "ROLASS": "0" * 12,
+        "ROLTVE": "0" * 12,
+        "ROLTVA": "0" * 12,
+        "ROLNMAJ": "0" * 12,
+        "ROLTPR": "1",
+        "ROLVER": "2",
     }
     base.update(values)
     return record(ROLMRE, 500, **base)
@@ -145,20 +267,63 @@ def m12(cents: int) -> str:
 
 ROLMRE_LINES = [
     # 1: EAU with ROLDEB.
-    rolmre(ROLDET="0000000000123", ROLREC="EA", ROLDAT="20240315", ROLEAU=m12(5500), ROLASS=m12(5845),
-           ROLTVE=m12(302), ROLTVA=m12(698), ROLTOT=m12(12345), ROLNOM="CŒURDEVEY ÉMILE",
-           ROLCNM="OU MME CŒURDEVEY", ROLDIS="RÉSIDENCE LES ÉRABLES", ROLADR="3 RUE DU CŒUR VOLANT",
-           ROLCP="25000", ROLLOC="BESANÇON", ROLCLI="C000123", ROLDEB="01"),
+    rolmre(
+        ROLDET="0000000000123",
+        ROLREC="EA",
+        ROLDAT="20240315",
+        ROLEAU=m12(5500),
+        ROLASS=m12(5845),
+        ROLTVE=m12(302),
+        ROLTVA=m12(698),
+        ROLTOT=m12(12345),
+        ROLNOM="CŒURDEVEY ÉMILE",
+        ROLCNM="OU MME CŒURDEVEY",
+        ROLDIS="RÉSIDENCE LES ÉRABLES",
+        ROLADR="3 RUE DU CŒUR VOLANT",
+        ROLCP="25000",
+        ROLLOC="BESANÇON",
+        ROLCLI="C000123",
+        ROLDEB="01",
+    ),
     # 2: EAU without ROLDEB.
-    rolmre(ROLDET="0000000000124", ROLREC="EA", ROLDAT="20240316", ROLTOT=m12(4200), ROLNOM="GARÇON LUCAS",
-           ROLADR="8 IMPASSE DE L'ŒILLET", ROLCP="45000", ROLLOC="ORLÉANS", ROLCLI="C000124"),
+    rolmre(
+        ROLDET="0000000000124",
+        ROLREC="EA",
+        ROLDAT="20240316",
+        ROLTOT=m12(4200),
+        ROLNOM="GARÇON LUCAS",
+        ROLADR="8 IMPASSE DE L'ŒILLET",
+        ROLCP="45000",
+        ROLLOC="ORLÉANS",
+        ROLCLI="C000124",
+    ),
     # 3: DDPAC: ROLREC blank, ROLNAT 12.
-    rolmre(ROLNAT="12", ROLDET="0000000000125", ROLDAT="20240401", ROLTOT=m12(98765), ROLNOM="NOËL THÉRÈSE",
-           ROLADR="1 PLACE DE LA RÉPUBLIQUE", ROLCVI="LE BOURG", ROLCP="88000", ROLLOC="ÉPINAL",
-           ROLCLI="C000125", ROLTPR="0"),
+    rolmre(
+        ROLNAT="12",
+        ROLDET="0000000000125",
+        ROLDAT="20240401",
+        ROLTOT=m12(98765),
+        ROLNOM="NOËL THÉRÈSE",
+        ROLADR="1 PLACE DE LA RÉPUBLIQUE",
+        ROLCVI="LE BOURG",
+        ROLCP="88000",
+        ROLLOC="ÉPINAL",
+        ROLCLI="C000125",
+        ROLTPR="0",
+    ),
     # 4: DDPAC with a ROLDEB in the file (REFDET still uses 00) and ROLTPR 2.
-    rolmre(ROLNAT="12", ROLDET="0000000000126", ROLDAT="20240402", ROLTOT=m12(50), ROLNOM="ROUX INÈS",
-           ROLCP="30000", ROLLOC="NÎMES", ROLCLI="C000126", ROLDEB="05", ROLTPR="2"),
+    rolmre(
+        ROLNAT="12",
+        ROLDET="0000000000126",
+        ROLDAT="20240402",
+        ROLTOT=m12(50),
+        ROLNOM="ROUX INÈS",
+        ROLCP="30000",
+        ROLLOC="NÎMES",
+        ROLCLI="C000126",
+        ROLDEB="05",
+        ROLTPR="2",
+    ),
     # 5: ROLTOT not numeric.
     rolmre(ROLDET="0000000000127", ROLREC="EA", ROLDAT="20240315", ROLTOT="0000001234,5"),
     # 6: ROLDET blank.
@@ -321,8 +486,9 @@ def main() -> None:
     (HERE / "rolmre_golden_cp1252_crlf.txt").write_bytes(text.replace("\n", "\r\n").encode("cp1252"))
     (HERE / "rolmre_golden_utf8_bom.txt").write_bytes(text.encode("utf-8-sig"))
 
-    prefixed = (f'<?xml version="1.0" encoding="ISO-8859-15"?>\n<n:PES_Aller xmlns:n="{NAMESPACE}">\n'
-                f"{PES_BODY}</n:PES_Aller>\n")
+    prefixed = (
+        f'<?xml version="1.0" encoding="ISO-8859-15"?>\n<n:PES_Aller xmlns:n="{NAMESPACE}">\n{PES_BODY}</n:PES_Aller>\n'
+    )
     (HERE / "pesv2_golden_prefix_latin9.xml").write_bytes(prefixed.encode("iso8859-15"))
     default = f'<?xml version="1.0" encoding="UTF-8"?>\n<PES_Aller xmlns="{NAMESPACE}">\n{PES_BODY}</PES_Aller>\n'
     (HERE / "pesv2_golden_default_ns_utf8.xml").write_bytes(default.encode("utf-8"))

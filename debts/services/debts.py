@@ -1,0 +1,141 @@
+"""Business rules on debts. Every change of a debt's state happens here, row locked."""
+
+import datetime
+
+from django.db import connection
+from django.db import transaction as db_transaction
+from django.utils import timezone
+
+from debts.models import Debt, DebtEvent
+from debts.selectors import debt_is_public_body
+from payments.tipi import Anomaly
+
+
+def debt_payment_anomalies(*, debt: Debt, amount_cents: int, today: datetime.date) -> list[Anomaly]:
+    """What TIPI would refuse about paying this debt now (R6, R11, R7, M4), in annex 10's order.
+
+    The portal holds the debt, so it can run these server-side controls itself before
+    anything leaves, and tell the user in TIPI's own words.
+    """
+    protocol = debt.tipi_protocol
+    anomalies: list[Anomaly] = []
+    if debt.state == Debt.State.CANCELLED:
+        anomalies.append(Anomaly("R4", "refdet", protocol))
+        return anomalies
+    if debt_is_public_body(debt):
+        # Invoiced through Chorus Pro, not paid by card: T5's words ("ne peut actuellement pas
+        # être payée par Internet… auprès de la Trésorerie") are the ones that fit.
+        anomalies.append(Anomaly("T5", "refdet", protocol))
+        return anomalies
+    if debt.state in (Debt.State.IN_PROGRESS, Debt.State.PAID):
+        anomalies.append(Anomaly("R6", "refdet", protocol))
+    if debt.is_not_yet_online(today):
+        anomalies.append(Anomaly("R11", "refdet", protocol))
+    elif debt.is_expired(today):
+        anomalies.append(Anomaly("R7", "refdet", protocol))
+    if amount_cents != debt.amount_cents:
+        anomalies.append(Anomaly("M4", "montant", protocol))
+    return anomalies
+
+
+def debt_payment_received(*, debt_id: int) -> list[str]:
+    """A `P` return arrived for this debt: open → in_progress. Returns flags for staff.
+
+    One conditional UPDATE (atomic in the database, and the return endpoint's hot path); the
+    transaction's row lock is held by the caller. A `P` means money was taken, so it is never
+    refused: a debt that was not open is flagged instead. This is not a staff action, so it
+    leaves no audit-history row; the transaction and its return notice record it.
+    """
+    table, column = connection.ops.quote_name(Debt._meta.db_table), connection.ops.quote_name
+    # Written out: this is the return endpoint's hot path (see payments/returns/queries.py).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {column('state')} = %s, {column('updated_at')} = %s "
+            f"WHERE {column('id')} = %s AND {column('state')} = %s",
+            [
+                Debt.State.IN_PROGRESS.value,
+                connection.ops.adapt_datetimefield_value(timezone.now()),
+                debt_id,
+                Debt.State.OPEN.value,
+            ],
+        )
+        moved = cursor.rowcount
+    if moved:
+        return []
+    state = Debt.objects.filter(pk=debt_id).values_list("state", flat=True).first()
+    return [f"debt_was_{state}"]
+
+
+class DebtActionRefused(Exception):
+    """The action does not apply to the debt in its current state (French message)."""
+
+
+_ACTIONS = {
+    DebtEvent.Action.CANCEL: (
+        (Debt.State.OPEN, Debt.State.IN_PROGRESS),
+        Debt.State.CANCELLED,
+        "Seule une dette à payer ou en cours de validation peut être annulée.",
+    ),
+    DebtEvent.Action.MARK_PAID: (
+        (Debt.State.OPEN, Debt.State.IN_PROGRESS),
+        Debt.State.PAID,
+        "Seule une dette à payer ou en cours de validation peut être marquée payée.",
+    ),
+}
+
+
+def _debt_staff_action(*, debt: Debt, action: str, user, reason: str) -> Debt:
+    allowed, target, refusal = _ACTIONS[action]
+    if not reason.strip():
+        raise DebtActionRefused("Indiquez le motif : il est conservé dans l'historique de la dette.")
+    with db_transaction.atomic():
+        debt = Debt.objects.select_for_update().get(pk=debt.pk)
+        if debt.state not in allowed:
+            raise DebtActionRefused(refusal)
+        DebtEvent.objects.create(
+            debt=debt, action=action, state_before=debt.state, state_after=target, reason=reason.strip(), user=user
+        )
+        debt.state = target
+        debt.save(update_fields=["state", "updated_at"])
+    return debt
+
+
+def debt_cancel(*, debt: Debt, user, reason: str) -> Debt:
+    """Staff cancel a debt (cancelled title, error): it is no longer payable. Audited."""
+    return _debt_staff_action(debt=debt, action=DebtEvent.Action.CANCEL, user=user, reason=reason)
+
+
+def debt_mark_paid(*, debt: Debt, user, reason: str) -> Debt:
+    """Staff confirm the payment (Hélios, a return file, another means of payment). Audited."""
+    return _debt_staff_action(debt=debt, action=DebtEvent.Action.MARK_PAID, user=user, reason=reason)
+
+
+# --- Citizen accounts and their debtor references ----------------------------------------
+
+
+def debt_undo_paid(*, debt: Debt, user, reason: str) -> Debt:
+    """Staff undo a payment confirmation made by mistake (wrong line of a reconciliation file).
+
+    The debt goes back to the state it had before it was marked paid (in progress for a
+    reconciled TIPI payment; open for a payment confirmed by another means), else in progress.
+    Audited like the other actions, with the reason.
+    """
+    if not reason.strip():
+        raise DebtActionRefused("Indiquez le motif : il est conservé dans l'historique de la dette.")
+    with db_transaction.atomic():
+        debt = Debt.objects.select_for_update().get(pk=debt.pk)
+        if debt.state != Debt.State.PAID:
+            raise DebtActionRefused("Seule une dette payée peut revenir à son état précédent.")
+        marked = debt.events.filter(action=DebtEvent.Action.MARK_PAID).order_by("-at", "-pk").first()
+        target = marked.state_before if marked is not None else Debt.State.IN_PROGRESS
+        DebtEvent.objects.create(
+            debt=debt,
+            action=DebtEvent.Action.UNDO_PAID,
+            state_before=debt.state,
+            state_after=target,
+            reason=reason.strip(),
+            user=user,
+        )
+        debt.state = target
+        debt.save(update_fields=["state", "updated_at"])
+    return debt

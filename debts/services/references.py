@@ -1,0 +1,55 @@
+"""Citizen accounts and their debtor references: linking with the access code, by staff, unlinking."""
+
+import datetime
+import secrets
+
+from django.utils import timezone
+
+from debts.models import DebtorReference, LinkAttempt, ReferenceLink
+from payments.models import TipiClient
+
+LINK_FAILURES_ALLOWED = 5
+LINK_FAILURE_WINDOW = datetime.timedelta(minutes=15)
+
+
+class ReferenceLinkRefused(Exception):
+    """The reference could not be linked (French message for the citizen)."""
+
+
+def reference_link(*, user, client: TipiClient, reference: str, access_code: str) -> DebtorReference:
+    """A citizen links a debtor reference to their account with the code printed on the bill.
+
+    Failures are counted in the database (shared by every web process) and throttled.
+    """
+    since = timezone.now() - LINK_FAILURE_WINDOW
+    if LinkAttempt.objects.filter(user=user, succeeded=False, at__gte=since).count() >= LINK_FAILURES_ALLOWED:
+        raise ReferenceLinkRefused(
+            "Trop d'essais infructueux : pour votre sécurité, réessayez dans 15 minutes "
+            "ou contactez le service qui vous a envoyé la facture."
+        )
+    debtor = DebtorReference.objects.filter(client=client, reference=reference.strip()).first()
+    typed = "".join(access_code.split()).upper()
+    # Compare in constant time, and against a dummy when the reference is unknown.
+    expected = debtor.access_code if debtor else "-" * len(typed)
+    if debtor is None or not secrets.compare_digest(typed.encode(), expected.encode()):
+        LinkAttempt.objects.create(user=user, succeeded=False)
+        raise ReferenceLinkRefused(
+            "La référence ou le code d'accès est incorrect. Recopiez-les tels qu'ils figurent sur votre facture."
+        )
+    LinkAttempt.objects.create(user=user, succeeded=True)
+    ReferenceLink.objects.get_or_create(user=user, debtor=debtor)
+    return debtor
+
+
+def reference_link_by_staff(*, debtor: DebtorReference, user, staff) -> ReferenceLink:
+    """Staff link a reference to a citizen's account (at the counter, on the phone)."""
+    link, _ = ReferenceLink.objects.get_or_create(user=user, debtor=debtor, defaults={"linked_by": staff})
+    return link
+
+
+def reference_unlink(*, debtor: DebtorReference, user) -> None:
+    """Remove a reference from an account (by the citizen, or by staff)."""
+    ReferenceLink.objects.filter(user=user, debtor=debtor).delete()
+
+
+# --- Reconciliation: undo a "paid" --------------------------------------------------------

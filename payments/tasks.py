@@ -1,0 +1,13 @@
+"""Tasks of the money side, for `manage.py db_worker`."""
+
+from django_tasks import task
+
+
+@task()
+def returns_replay_task() -> dict[str, int]:
+    """`manage.py returns_replay` in the task worker. The worker must run on the machine whose
+    spool it is (docs/deployment.md): elsewhere it finds no file, harmlessly, and the timer of
+    the web machine does the work."""
+    from payments.returns.replay import notices_replay
+
+    return notices_replay()

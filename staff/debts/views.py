@@ -1,0 +1,133 @@
+"""Debts (/gestion/dettes/): list, detail, cancel / mark paid with a reason, citizens linked to the reference.
+
+Every view requires an agent; they call services and selectors only.
+"""
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from debts.models import Debt
+from debts.selectors import (
+    debt_debtor_reference,
+    debt_with_debtor_or_404,
+    debts_for_staff,
+    debts_for_staff_detail,
+    user_by_email,
+)
+from debts.services.debts import DebtActionRefused, debt_cancel, debt_mark_paid
+from debts.services.references import reference_link_by_staff, reference_unlink
+from staff.debts.forms import DebtActionForm, DebtFilterForm
+from tipiportal.roles import agent_required
+
+BATCHES_PER_PAGE = 50
+ISSUES_PER_PAGE = 100
+DEBTS_PER_PAGE = 50
+CSV_HEADER = ["ligne", "pièce", "nature", "champ", "valeur", "message"]
+
+
+# --- Debts -----------------------------------------------------------------------------
+
+
+@agent_required
+@require_GET
+def debt_list(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    form = DebtFilterForm(request.GET or None)
+    debts = debts_for_staff(today=today, **form.filters()) if form.is_bound else debts_for_staff(today=today)
+    page = Paginator(debts, DEBTS_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "staff/debts/debt_list.html", {"form": form, "page": page, "today": today, "query": query.urlencode()}
+    )
+
+
+@agent_required
+@require_GET
+def debt_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    debt = get_object_or_404(debts_for_staff_detail(), pk=pk)
+    return render(
+        request,
+        "staff/debts/debt_detail.html",
+        {"debt": debt, "debtor": debt_debtor_reference(debt), "today": timezone.localdate()},
+    )
+
+
+DEBT_ACTIONS = {
+    "cancel": {
+        "service": debt_cancel,
+        "title": "Annuler la dette",
+        "explanation": "La dette ne pourra plus être payée en ligne. Cette action est conservée dans son historique.",
+        "button": "Confirmer l'annulation",
+        "done": "Dette annulée.",
+    },
+    "mark_paid": {
+        "service": debt_mark_paid,
+        "title": "Marquer la dette payée",
+        "explanation": "À faire quand le paiement est confirmé (Hélios, fichier de retour, autre moyen de "
+        "paiement). Cette action est conservée dans l'historique de la dette.",
+        "button": "Confirmer le paiement",
+        "done": "Dette marquée payée.",
+    },
+}
+
+
+def _debt_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    debt = get_object_or_404(Debt.objects.select_related("client"), pk=pk)
+    spec = DEBT_ACTIONS[action]
+    form = DebtActionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            spec["service"](debt=debt, user=request.user, reason=form.cleaned_data["reason"])
+        except DebtActionRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, spec["done"])
+        return redirect("staff:debt-detail", pk=debt.pk)
+    return render(
+        request,
+        "staff/debts/debt_action.html",
+        {"debt": debt, "form": form, "action": spec, "today": timezone.localdate()},
+        status=400 if form.errors else 200,
+    )
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def debt_cancel_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _debt_action(request, pk, "cancel")
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def debt_mark_paid_view(request: HttpRequest, pk: int) -> HttpResponse:
+    return _debt_action(request, pk, "mark_paid")
+
+
+@agent_required
+@require_POST
+def reference_link_view(request: HttpRequest, pk: int) -> HttpResponse:
+    debt, debtor = debt_with_debtor_or_404(pk)
+    user = user_by_email(request.POST.get("email", ""))
+    if user is None:
+        messages.error(
+            request, "Aucun compte usager n'a cette adresse électronique : l'usager doit d'abord créer son compte."
+        )
+    else:
+        reference_link_by_staff(debtor=debtor, user=user, staff=request.user)
+        messages.success(request, f"Le compte {user.email} est rattaché à la référence {debtor.reference}.")
+    return redirect("staff:debt-detail", pk=debt.pk)
+
+
+@agent_required
+@require_POST
+def reference_unlink_view(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
+    debt, debtor = debt_with_debtor_or_404(pk)
+    link = get_object_or_404(debtor.links.select_related("user"), pk=link_pk)
+    reference_unlink(debtor=debtor, user=link.user)
+    messages.success(request, f"Le compte {link.user.email} n'est plus rattaché à la référence {debtor.reference}.")
+    return redirect("staff:debt-detail", pk=debt.pk)

@@ -1,0 +1,226 @@
+"""The return endpoint: stored raw first, applied once, forged or broken input changes nothing."""
+
+import pytest
+from django.urls import reverse
+
+from debts.models import Debt
+from payments.models import ReturnNotice, Transaction
+from tests.conftest import retour_body
+from tests.factories import TipiClientFactory, TransactionFactory
+
+pytestmark = pytest.mark.django_db
+URL = "/tipi/retour/"
+FORM = "application/x-www-form-urlencoded"
+
+
+def post(client, body, **extra):
+    return client.post(URL, data=body, content_type=FORM, **extra)
+
+
+def test_url_is_the_one_sent_as_urlcl():
+    assert reverse("payments:tipi-return") == URL
+
+
+def test_paid_notice_marks_transaction_paid_and_debt_in_progress(client):
+    transaction = TransactionFactory()
+    response = post(client, retour_body(transaction))
+    assert response.status_code == 200
+    transaction.refresh_from_db()
+    assert transaction.state == Transaction.State.PAID
+    assert transaction.numauto == "123456"
+    assert transaction.dattrans.isoformat() == "2026-11-22"
+    assert transaction.debt.state == Debt.State.IN_PROGRESS
+    notice = ReturnNotice.objects.get()
+    assert notice.outcome == ReturnNotice.Outcome.APPLIED
+    assert notice.transaction == transaction
+    assert bytes(notice.body).decode() == retour_body(transaction)
+
+
+@pytest.mark.parametrize(("result", "state"), [("R", "refused"), ("A", "cancelled")])
+def test_refused_or_cancelled_leaves_debt_open(client, result, state):
+    transaction = TransactionFactory()
+    post(client, retour_body(transaction, resultrans=result, numauto=""))
+    transaction.refresh_from_db()
+    assert transaction.state == state
+    assert transaction.debt.state == Debt.State.OPEN
+
+
+def test_lowercase_keys_and_resulttrans_spelling_are_accepted(client):
+    transaction = TransactionFactory()
+    body = "&".join(
+        f"{pair.split('=')[0].lower()}={pair.split('=', 1)[1]}" for pair in retour_body(transaction).split("&")
+    ).replace("resultrans=", "RESULTTRANS=")
+    post(client, body)
+    transaction.refresh_from_db()
+    assert transaction.state == Transaction.State.PAID
+
+
+def test_repeat_is_a_duplicate_no_op(client):
+    transaction = TransactionFactory()
+    post(client, retour_body(transaction))
+    post(client, retour_body(transaction))
+    outcomes = list(ReturnNotice.objects.order_by("pk").values_list("outcome", flat=True))
+    assert outcomes == ["applied", "duplicate"]
+
+
+def test_refusal_after_payment_is_a_conflict_not_applied(client):
+    transaction = TransactionFactory()
+    post(client, retour_body(transaction))
+    post(client, retour_body(transaction, resultrans="R", numauto=""))
+    transaction.refresh_from_db()
+    assert transaction.state == Transaction.State.PAID
+    assert ReturnNotice.objects.order_by("pk").last().outcome == ReturnNotice.Outcome.CONFLICT
+
+
+def test_other_numauto_after_payment_is_a_conflict(client):
+    transaction = TransactionFactory()
+    post(client, retour_body(transaction))
+    post(client, retour_body(transaction, numauto="654321"))
+    transaction.refresh_from_db()
+    assert transaction.numauto == "123456"
+    assert ReturnNotice.objects.order_by("pk").last().outcome == ReturnNotice.Outcome.CONFLICT
+
+
+def test_late_payment_on_abandoned_attempt_is_applied_and_flagged(client):
+    transaction = TransactionFactory(state=Transaction.State.ABANDONED)
+    post(client, retour_body(transaction))
+    transaction.refresh_from_db()
+    assert transaction.state == Transaction.State.PAID
+    assert "late_after_abandoned" in transaction.flags
+    assert transaction.debt.state == Debt.State.IN_PROGRESS
+
+
+def test_unknown_token_changes_nothing(client):
+    transaction = TransactionFactory()
+    post(client, retour_body(transaction, objet="ForgedTokenThatDoesNotExist"))
+    transaction.refresh_from_db()
+    assert transaction.state == Transaction.State.PENDING
+    assert ReturnNotice.objects.get().outcome == ReturnNotice.Outcome.UNMATCHED
+
+
+@pytest.mark.parametrize(
+    "field", [{"montant": "100"}, {"refdet": "202600000999000001"}, {"numcli": "999999"}, {"mel": "autre@exemple.fr"}]
+)
+def test_mismatched_field_changes_nothing(client, field):
+    transaction = TransactionFactory()
+    post(client, retour_body(transaction, **field))
+    transaction.refresh_from_db()
+    assert transaction.state == Transaction.State.PENDING
+    assert transaction.debt.state == Debt.State.OPEN
+    notice = ReturnNotice.objects.get()
+    assert notice.outcome == ReturnNotice.Outcome.UNMATCHED
+    assert notice.detail
+
+
+def test_return_without_objet_falls_back_on_echoed_fields_and_is_flagged(client):
+    transaction = TransactionFactory()
+    post(client, retour_body(transaction, objet=None))
+    transaction.refresh_from_db()
+    assert transaction.state == Transaction.State.PAID
+    assert "matched_without_token" in ReturnNotice.objects.get().flags
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"garbage", b"\xff\xfe\x00", b"NUMCLI=12&RESULTRANS=Z", b"a=1&a=2", "MEL=é".encode("latin-1")],
+)
+def test_malformed_bodies_are_stored_and_answered_200(client, body):
+    response = post(client, body)
+    assert response.status_code == 200
+    notice = ReturnNotice.objects.get()
+    assert bytes(notice.body) == body
+    assert notice.outcome == ReturnNotice.Outcome.MALFORMED
+
+
+def test_bad_date_is_malformed_and_changes_nothing(client):
+    transaction = TransactionFactory()
+    post(client, retour_body(transaction, dattrans="31022026"))
+    transaction.refresh_from_db()
+    assert transaction.state == Transaction.State.PENDING
+    assert ReturnNotice.objects.get().outcome == ReturnNotice.Outcome.MALFORMED
+
+
+def test_get_is_not_allowed(client):
+    assert client.get(URL).status_code == 405
+    assert not ReturnNotice.objects.exists()
+
+
+def test_no_csrf_token_needed(client):
+    csrf_client = type(client)(enforce_csrf_checks=True)
+    transaction = TransactionFactory()
+    assert post(csrf_client, retour_body(transaction)).status_code == 200
+    transaction.refresh_from_db()
+    assert transaction.state == Transaction.State.PAID
+
+
+def test_source_outside_allowed_ips_is_stored_and_refused(client, settings):
+    settings.TIPI_RETURN_ALLOWED_IPS = ["192.0.2.0/24"]
+    transaction = TransactionFactory()
+    post(client, retour_body(transaction), REMOTE_ADDR="198.51.100.7")
+    transaction.refresh_from_db()
+    assert transaction.state == Transaction.State.PENDING
+    assert ReturnNotice.objects.get().outcome == ReturnNotice.Outcome.REFUSED_IP
+
+
+def test_source_inside_allowed_ips_is_applied(client, settings):
+    settings.TIPI_RETURN_ALLOWED_IPS = ["192.0.2.0/24"]
+    transaction = TransactionFactory()
+    post(client, retour_body(transaction), REMOTE_ADDR="192.0.2.10")
+    transaction.refresh_from_db()
+    assert transaction.state == Transaction.State.PAID
+
+
+def test_notice_is_kept_even_when_applying_fails(client, monkeypatch):
+    def explode(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr("payments.views.notice_apply_fresh", explode)
+    transaction = TransactionFactory()
+    assert post(client, retour_body(transaction)).status_code == 200
+    assert ReturnNotice.objects.get().outcome == ReturnNotice.Outcome.RECEIVED
+
+
+def test_activation_return_activates_the_client(client):
+    transaction = TransactionFactory(
+        saisie="X", debt=None, client=TipiClientFactory(state="new"), refdet="999900000000999999", amount_cents=111111
+    )
+    post(client, retour_body(transaction))
+    transaction.client.refresh_from_db()
+    assert transaction.client.state == "active"
+
+
+def test_a_replay_racing_with_the_endpoint_cannot_apply_twice():
+    from payments.returns.notices import notice_apply, notice_apply_fresh, notice_record
+
+    transaction = TransactionFactory()
+    notice = notice_record(body=retour_body(transaction).encode(), content_type=FORM, headers={}, remote_addr=None)
+    assert notice_apply(notice_id=notice.id) == "applied"  # a replayer got there first
+    assert notice_apply_fresh(notice=notice) == "applied"  # the endpoint's copy still says "received"
+    transaction.refresh_from_db()
+    assert transaction.state == "paid"
+    assert ReturnNotice.objects.get().outcome == "applied"
+    assert notice_apply(notice_id=notice.id) == "applied"  # a processed notice is left as it is
+
+
+def test_returns_replay_applies_what_was_stored_but_not_applied(client, monkeypatch, capsys):
+    import datetime
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    transaction = TransactionFactory()
+
+    def explode(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr("payments.views.notice_apply_fresh", explode)
+    post(client, retour_body(transaction))
+    post(client, b"garbage")
+    ReturnNotice.objects.update(received_at=timezone.now() - datetime.timedelta(minutes=5))
+    call_command("returns_replay")
+    assert "2 retour(s) traité(s)" in capsys.readouterr().out
+    transaction.refresh_from_db()
+    assert transaction.state == Transaction.State.PAID
+    assert sorted(ReturnNotice.objects.values_list("outcome", flat=True)) == ["applied", "malformed"]
+    call_command("returns_replay")  # nothing left: each notice is applied once
+    assert "0 retour(s) traité(s)" in capsys.readouterr().out

@@ -1,0 +1,77 @@
+"""Fuzzing the public forms and the return endpoint: no input makes a 500, every refusal says why."""
+
+import pytest
+from django.test import Client
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from payments.models import ReturnNotice
+from tests.factories import DebtFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+FIELDS = [
+    "exercice",
+    "numero",
+    "ordre",
+    "montant",
+    "email",
+    "email_confirm",
+    "client",
+    "reference",
+    "access_code",
+    "csrfmiddlewaretoken",
+    "NUMCLI",
+    "REFDET",
+    "MONTANT",
+    "MEL",
+    "OBJET",
+    "SAISIE",
+    "RESULTRANS",
+    "DATTRANS",
+]
+values = st.one_of(
+    st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=30),
+    st.from_regex(r"[0-9]{0,20}([,.][0-9]{0,3})?", fullmatch=True),
+    st.sampled_from(["38,08", "2026", "000001", "a@b.fr", "1500,00", "0", "-1", "1e3", "\x00"]),
+)
+posts = st.dictionaries(st.sampled_from(FIELDS), values, max_size=8)
+no_fixture_check = settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+@pytest.fixture
+def debt():
+    return DebtFactory(amount_cents=3808)
+
+
+@no_fixture_check
+@given(data=posts)
+def test_manual_form_never_fails(debt, data):
+    response = Client().post(f"/payer/{debt.client.numcli}/", data)
+    assert response.status_code in (200, 302)
+    if response.status_code == 200:  # refused: the page says why
+        assert 'class="error"' in response.content.decode()
+
+
+@no_fixture_check
+@given(data=posts)
+def test_reference_linking_never_fails(debt, data):
+    client = Client()
+    client.force_login(UserFactory(username="fuzz", email="fuzz@example.fr"))
+    response = client.post("/compte/references/", data)
+    assert response.status_code in (200, 302)
+    if response.status_code == 200:
+        assert 'class="error"' in response.content.decode()
+
+
+@no_fixture_check
+@given(
+    body=st.one_of(st.binary(max_size=300), posts.map(lambda d: "&".join(f"{k}={v}" for k, v in d.items()).encode()))
+)
+def test_return_endpoint_always_answers_200_and_stores(body):
+    before = ReturnNotice.objects.count()
+    response = Client().post("/tipi/retour/", body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert ReturnNotice.objects.count() == before + 1
+    notice = ReturnNotice.objects.order_by("-pk").first()
+    assert bytes(notice.body) == body
+    assert notice.outcome != "received" and (notice.outcome in ("applied", "duplicate") or notice.detail)

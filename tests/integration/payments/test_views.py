@@ -1,0 +1,215 @@
+"""The public manual-entry form: every control before anything leaves, then the payment page."""
+
+import datetime
+import html
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.utils import timezone
+
+from debts.models import Debt
+from payments.models import Transaction
+from tests.factories import DebtFactory, RolmreClientFactory, TipiClientFactory, TransactionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(debt=None, **overrides):
+    parts = debt.ref_parts if debt else {"codexer": "2026", "numtitre": "00000042", "numordre": "000001"}
+    data = {
+        "exercice": parts.get("codexer") or parts.get("rolex"),
+        "numero": (parts.get("numtitre") or parts.get("roldet", "")).lstrip("0"),
+        "ordre": parts.get("numordre", ""),
+        "montant": f"{debt.amount_cents // 100},{debt.amount_cents % 100:02d}" if debt else "38,08",
+        "email": "marie.lefevre@example.fr",
+        "email_confirm": "marie.lefevre@example.fr",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_single_client_goes_straight_to_its_form(client):
+    tipi_client = TipiClientFactory()
+    response = client.get("/payer/")
+    assert response.status_code == 302
+    assert response["Location"] == f"/payer/{tipi_client.numcli}/"
+
+
+def test_several_clients_are_offered(client):
+    TipiClientFactory(label="Cantine"), TipiClientFactory(label="Eau")
+    response = client.get("/payer/")
+    assert response.status_code == 200
+    assert "Cantine" in response.text and "Eau" in response.text
+
+
+def test_known_debt_starts_a_transaction_and_shows_the_pay_page(client, settings):
+    settings.TIPI_BASE_URL = "https://tipi.example"
+    settings.PORTAL_PUBLIC_URL = "https://portail.example"
+    debt = DebtFactory(amount_cents=3808)
+    response = client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    assert response.status_code == 302
+    transaction = Transaction.objects.get()
+    assert response["Location"] == f"/paiement/{transaction.token}/"
+    assert transaction.debt == debt and transaction.saisie == "M" and transaction.amount_cents == 3808
+    url = urlsplit(transaction.url)
+    assert f"{url.scheme}://{url.netloc}{url.path}" == "https://tipi.example/tpa/paiement.web"
+    query = {k: v[0] for k, v in parse_qs(url.query).items()}
+    assert query == {
+        "numcli": debt.client.numcli,
+        "refdet": debt.refdet,
+        "objet": transaction.token,
+        "montant": "3808",
+        "urlcl": "https://portail.example/tipi/retour/",
+        "mel": "marie.lefevre@example.fr",
+        "saisie": "M",
+    }
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert transaction.url.replace("&", "&amp;") in page.text
+    assert "Autorisez les fenêtres pop-up" in page.text
+
+
+def test_amount_typed_with_comma_or_point(client):
+    debt = DebtFactory(amount_cents=123450)
+    for typed in ("1 234,50", "1234.5", "1234,50 €"):
+        Transaction.objects.all().delete()
+        response = client.post(f"/payer/{debt.client.numcli}/", form_data(debt, montant=typed))
+        assert response.status_code == 302, typed
+
+
+def test_amount_differs_from_held_debt_m4(client):
+    debt = DebtFactory(amount_cents=3808)
+    response = client.post(f"/payer/{debt.client.numcli}/", form_data(debt, montant="38,00"))
+    assert response.status_code == 200
+    assert "Ce montant ne correspond pas à la référence saisie" in html.unescape(response.text)
+    assert not Transaction.objects.exists()
+
+
+def test_debt_in_progress_is_refused_r6_with_its_date(client):
+    debt = DebtFactory(state=Debt.State.IN_PROGRESS)
+    TransactionFactory(debt=debt, state="paid", resultrans="P", dattrans=datetime.date(2026, 11, 20))
+    response = client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    assert "Cette dette a déjà été réglée par Internet le : 20/11/2026" in html.unescape(response.text)
+    assert Transaction.objects.count() == 1
+
+
+def test_expired_debt_r7(client):
+    today = timezone.localdate()
+    debt = DebtFactory(online_from=today - datetime.timedelta(days=90), online_until=today - datetime.timedelta(days=1))
+    response = client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    assert "Le délai pour payer cette dette sur Internet est expiré" in html.unescape(response.text)
+    assert not Transaction.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("montant", "text"),
+    [
+        (
+            "1500,00",
+            "nous n'acceptons pas les paiements par Carte bancaire sur Internet d'un montant supérieur ou égal à 1500,00",
+        ),
+        ("0,99", "Nous n'acceptons pas le paiement par Carte Bancaire sur Internet des dettes inférieures à 1"),
+        ("abc", "Saisissez le montant en euros"),
+    ],
+)
+def test_amount_bounds_m2_m3_and_format(client, montant, text):
+    tipi_client = TipiClientFactory()
+    response = client.post(f"/payer/{tipi_client.numcli}/", form_data(montant=montant))
+    assert text in html.unescape(response.text)
+    assert not Transaction.objects.exists()
+
+
+def test_unknown_debt_goes_to_tipi_by_default(client):
+    tipi_client = TipiClientFactory()
+    response = client.post(f"/payer/{tipi_client.numcli}/", form_data())
+    assert response.status_code == 302
+    assert Transaction.objects.get().debt is None
+
+
+def test_unknown_debt_refused_when_client_accepts_only_known_debts(client):
+    tipi_client = TipiClientFactory(accept_only_known_debts=True)
+    response = client.post(f"/payer/{tipi_client.numcli}/", form_data())
+    assert "La référence de la dette n'est pas reconnue" in html.unescape(response.text)
+    assert not Transaction.objects.exists()
+
+
+def test_emails_must_match_and_be_valid(client):
+    tipi_client = TipiClientFactory()
+    response = client.post(f"/payer/{tipi_client.numcli}/", form_data(email_confirm="autre@example.fr"))
+    assert "Les deux adresses électroniques ne sont pas identiques." in html.unescape(response.text)
+    response = client.post(
+        f"/payer/{tipi_client.numcli}/", form_data(email="pas-une-adresse", email_confirm="pas-une-adresse")
+    )
+    assert "Saisissez une adresse électronique valide." in html.unescape(response.text)
+    assert not Transaction.objects.exists()
+
+
+def test_reference_with_letters_is_refused_next_to_its_field(client):
+    tipi_client = TipiClientFactory()
+    response = client.post(f"/payer/{tipi_client.numcli}/", form_data(numero="12A4"))
+    assert "Saisissez uniquement des chiffres" in html.unescape(response.text)
+    assert 'id="id_numero_erreur"' in html.unescape(response.text)
+
+
+def test_inactive_client_is_not_offered(client):
+    tipi_client = TipiClientFactory(state="inactive")
+    assert client.get(f"/payer/{tipi_client.numcli}/").status_code == 404
+
+
+def test_new_client_is_refused_t5(client):
+    tipi_client = TipiClientFactory(state="new")
+    response = client.post(f"/payer/{tipi_client.numcli}/", form_data())
+    assert "Cette dette ne peut actuellement pas être payée par Internet" in html.unescape(response.text)
+
+
+def test_water_bill_reference_gets_code_recette_and_00(client):
+    tipi_client = RolmreClientFactory(code_recette="EA")
+    response = client.post(
+        f"/payer/{tipi_client.numcli}/", form_data(exercice="2026", numero="8698509103613", ordre="")
+    )
+    assert response.status_code == 302
+    assert Transaction.objects.get().refdet == "2026EA008698509103613"
+
+
+def test_payment_page_is_private_to_the_session(client):
+    debt = DebtFactory()
+    response = client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    token = Transaction.objects.get().token
+    assert client.get(response["Location"]).status_code == 200
+    other = type(client)()
+    assert other.get(f"/paiement/{token}/").status_code == 404
+    assert other.get(f"/paiement/{token}/statut/").status_code == 404
+
+
+def test_status_json_follows_the_transaction(client):
+    debt = DebtFactory()
+    client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    transaction = Transaction.objects.get()
+    assert client.get(f"/paiement/{transaction.token}/statut/").json()["state"] == "pending"
+    Transaction.objects.filter(pk=transaction.pk).update(state="paid")
+    status = client.get(f"/paiement/{transaction.token}/statut/").json()
+    assert status == {
+        "state": "paid",
+        "message": "Paiement CB par Internet en cours de validation",
+        "final": True,
+        "retry": False,
+    }
+
+
+def test_retry_after_refusal_starts_a_new_attempt(client):
+    debt = DebtFactory()
+    client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    first = Transaction.objects.get()
+    Transaction.objects.filter(pk=first.pk).update(state="refused", resultrans="R")
+    response = client.post(f"/paiement/{first.token}/nouvel-essai/")
+    second = Transaction.objects.exclude(pk=first.pk).get()
+    assert response["Location"] == f"/paiement/{second.token}/"
+    assert second.debt == debt and second.token != first.token
+
+
+def test_new_attempt_abandons_the_pending_one(client):
+    debt = DebtFactory()
+    client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    states = sorted(Transaction.objects.values_list("state", flat=True))
+    assert states == ["abandoned", "pending"]

@@ -1,0 +1,171 @@
+"""ROLMRE: golden files from annex 5, EAU and DDPAC variants, bad lines, streaming."""
+
+from __future__ import annotations
+
+import datetime
+import gc
+import tracemalloc
+
+import pytest
+
+from debts.importers import DebtRecord, LineError, rolmre, samples
+from debts.importers.rolmre import LAYOUT, label_for
+from tests.unit.debts.importers.importer_helpers import errors, records, run, shape
+
+GOLDEN = ["rolmre_golden_latin9.txt", "rolmre_golden_cp1252_crlf.txt", "rolmre_golden_utf8_bom.txt"]
+
+EXPECTED_SHAPE = [
+    ("debt", 1, ("2024", "EA", "01", "0000000000123", "01"), 12345),
+    ("debt", 2, ("2024", "EA", "", "0000000000124", "01"), 4200),
+    ("debt", 3, ("2024", "", "", "0000000000125", "12"), 98765),
+    ("debt", 4, ("2024", "", "05", "0000000000126", "12"), 50),
+    ("error", 5, "ROLTOT"),
+    ("error", 6, "ROLDET"),
+    ("error", 7, "ROLDAT"),
+    ("error", 8, "ROLEX"),
+    ("error", 9, "enregistrement"),
+    ("error", 10, "ROLREC"),
+    ("error", 11, "ROLNAT"),
+    ("error", 12, "ROLTOT"),
+    ("error", 13, "ROLDEB"),
+    ("error", 14, "ROLEAU"),
+    ("debt", 15, ("2024", "AS", "", "0000000000137", "01"), 1999),
+]
+
+
+@pytest.fixture(scope="module")
+def golden() -> list[DebtRecord | LineError]:
+    return run(rolmre.parse, GOLDEN[0])
+
+
+def test_golden_shape(golden):
+    assert shape(golden) == EXPECTED_SHAPE
+
+
+@pytest.mark.parametrize("name", GOLDEN[1:])
+def test_same_result_in_every_encoding_and_line_end(golden, name):
+    assert run(rolmre.parse, name) == golden
+
+
+def test_eau_record_field_by_field(golden):
+    first = golden[0]
+    assert first == DebtRecord(
+        line_no=1,
+        ref_parts={"rolex": "2024", "rolrec": "EA", "roldeb": "01", "roldet": "0000000000123", "rolnat": "01"},
+        amount_cents=12345,
+        debtor_ref="C000123",
+        debtor_name="CŒURDEVEY ÉMILE OU MME CŒURDEVEY",
+        debtor_address="RÉSIDENCE LES ÉRABLES\n3 RUE DU CŒUR VOLANT\n25000 BESANÇON",
+        label="Facture d'eau n° 123",
+        issued_on=datetime.date(2024, 3, 15),
+        taken_in_charge_on=None,
+        raw=first.raw,
+        public_body=None,
+        piece_id=None,
+    )
+    assert len(first.raw) == 500 and first.raw[86:98] == "000000012345"
+
+
+def test_ddpac_records(golden):
+    third, fourth = golden[2], golden[3]
+    assert third.debtor_address == "1 PLACE DE LA RÉPUBLIQUE\nLE BOURG\n88000 ÉPINAL"
+    assert third.label == "Article de rôle n° 125"
+    assert third.issued_on == datetime.date(2024, 4, 1)
+    assert fourth.label == "Redevance LEMA n° 126"
+    assert fourth.amount_cents == 50  # below 1 €: still a debt
+    assert golden[-1].issued_on is None
+    assert golden[-1].debtor_name == "SAINT-CYR OCÉANE"
+
+
+def test_golden_error_messages(golden):
+    by_line = {e.line_no: e for e in errors(golden)}
+    assert by_line[5].value == "0000001234,5"
+    assert by_line[5].message == "Montant total (ROLTOT) non numérique"
+    assert by_line[6].message == "Numéro de dette (ROLDET) absent"
+    assert by_line[7].message == "Date d'émission (ROLDAT) invalide : jour ou mois inexistant"
+    assert by_line[8].value == "2O24"
+    assert by_line[9].message == "Longueur d'enregistrement incorrecte : 501 caractères au lieu de 500"
+    assert by_line[10].value == "É1" and "sans accent" in by_line[10].message
+    assert "ROLREC" in by_line[11].message and "ROLNAT" in by_line[11].message
+    assert "nul" in by_line[12].message
+    assert by_line[13].value == "A1"
+    assert by_line[14].message == "Montant eau (ROLEAU) non numérique"
+
+
+def test_refdet_composes_with_payments_tipi(golden):
+    """The parts are what ``compose_refdet`` expects: EAU, DDPAC (ROLNAT, 00), padding."""
+    tipi = pytest.importorskip("payments.tipi")
+    composed = [tipi.compose_refdet(tipi.Protocol.ROLMRE, **r.ref_parts) for r in records(golden)]
+    assert composed == [
+        "2024EA010000000000123",
+        "2024EA000000000000124",
+        "202412000000000000125",
+        "202412000000000000126",  # DDPAC: 00 whatever ROLDEB says
+        "2024AS000000000000137",
+    ]
+    assert all(len(refdet) == 21 for refdet in composed)
+
+
+def test_several_problems_of_one_line_are_all_reported():
+    line = LAYOUT.build({"ROLEX": "20X4", "ROLDET": "", "ROLREC": "EA", "ROLDAT": "99999999", "ROLTOT": "ABC"})
+    items = run(rolmre.parse, (line + "\n").encode())
+    assert [(e.line_no, e.field) for e in items] == [(1, "ROLEX"), (1, "ROLDET"), (1, "ROLTOT"), (1, "ROLDAT")]
+
+
+def test_label_for():
+    assert label_for("1", "0000000000042") == "Facture d'eau n° 42"
+    assert label_for("2", "0000000000042") == "Redevance LEMA n° 42"
+    assert label_for(" ", "0000000000000") == "Article de rôle n° 0"
+
+
+def test_generated_file_parses_to_the_announced_counts(tmp_path):
+    path = tmp_path / "roles.txt"
+    with path.open("wb") as out:
+        stats = samples.write_rolmre(out, 3000, seed=11, bad_share=0.05, newline="\r\n", encoding="cp1252")
+    items = run(rolmre.parse, path)
+    assert len(records(items)) == stats.debts == 3000 - stats.bad
+    assert len({e.line_no for e in errors(items)}) == stats.bad == 150
+    assert len({r.ref_parts["roldet"] for r in records(items)}) == stats.debts
+
+
+def test_parsing_200_000_records_keeps_memory_flat(tmp_path):
+    """A 100 MB file streams: memory does not follow the file's size.
+
+    tracemalloc slows every allocation ten times, so it watches the start of the
+    parse (the encoding pass over the whole file, the first 2 000 records: where
+    reading the file into memory would show) and the last 2 000 (where records
+    kept by the parser would have piled up); the 196 000 in between run untraced.
+    """
+    path = tmp_path / "big_rolmre.txt"
+    with path.open("wb") as out:
+        samples.write_rolmre(out, 200_000, seed=5, bad_share=0.001)
+    size = path.stat().st_size
+    assert size > 100_000_000
+
+    gc.collect()
+    with path.open("rb") as source:
+        tracemalloc.start()
+        try:
+            items = rolmre.parse(source)
+            count = 0
+            for _ in range(2_000):
+                next(items)
+                count += 1
+            _, start_peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        for _ in range(196_000):
+            next(items)
+            count += 1
+        tracemalloc.start()
+        try:
+            before, _ = tracemalloc.get_traced_memory()
+            for _ in items:
+                count += 1
+            after, end_peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert count == 200_000
+    assert start_peak < 4 * 1024 * 1024, start_peak  # the file is 100 MB
+    assert end_peak < 2 * 1024 * 1024, end_peak
+    assert after - before < 256 * 1024, after - before  # 2 000 records kept would be 2 MB

@@ -1,0 +1,242 @@
+"""Demo data for `make run`: TIPI clients, debts in every state, logins. Idempotent."""
+
+import datetime
+import tempfile
+from pathlib import Path
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+
+from choruspro.models import ChorusAccount, ChorusSettings
+from choruspro.services.public_bodies import public_body_mark
+from debts.importers.samples import write_sample
+from debts.models import Debt, DebtorReference, ImportBatch, ReferenceLink
+from debts.services.imports import ImportRefused, debts_import, import_batch_create, import_file_discard
+from payments.models import TipiClient
+from payments.tipi import compose_refdet
+from tipiportal.roles import ADMINISTRATORS, AGENTS, staff_member_create
+
+DEMO_ADMIN = ("admin", "admin-demo-2026")
+DEMO_AGENT = ("agent", "agent-demo-2026")
+DEMO_CITIZEN = ("marie.lefevre@example.org", "citoyenne-demo-2026")
+# Fixed in the demo only, so that the README can print them; real codes are random.
+DEMO_REFERENCES = {
+    "LEFEVRE01": "DEMOLEF226",
+    "DUPONT01": "DEMODUP226",
+    "CARPON01": "DEMOCAR226",
+    "CELIK01": "DEMOCEL226",
+}
+
+CLIENTS = [
+    # numcli, protocol, label, code recette
+    ("012345", "indigo", "Commune de Démo – Restauration scolaire", ""),
+    ("067890", "rolmre", "Régie des eaux de Démo", "EA"),
+]
+
+
+class Command(BaseCommand):
+    help = "Charge les données de démonstration (idempotent) et affiche les identifiants."
+
+    def handle(self, *args, **options):
+        if not settings.DEBUG:
+            raise CommandError("Les données de démonstration ne se chargent qu'en développement (DEBUG=1).")
+        today = timezone.localdate()
+        clients = {}
+        for numcli, protocol, label, code_recette in CLIENTS:
+            clients[protocol], _ = TipiClient.objects.update_or_create(
+                numcli=numcli,
+                defaults={"protocol": protocol, "label": label, "code_recette": code_recette, "state": "active"},
+            )
+        indigo, rolmre = clients["indigo"], clients["rolmre"]
+        year = str(today.year)
+        rows = [
+            (
+                indigo,
+                {"codexer": year, "numtitre": "00000123", "numordre": "000001"},
+                3808,
+                "Cantine – septembre",
+                5,
+                "Marie Lefèvre",
+                "LEFEVRE01",
+            ),
+            (
+                indigo,
+                {"codexer": year, "numtitre": "00000124", "numordre": "000001"},
+                4520,
+                "Cantine – octobre",
+                5,
+                "Éric Çelik",
+                "CELIK01",
+            ),
+            (
+                indigo,
+                {"codexer": year, "numtitre": "00000125", "numordre": "000001"},
+                1290,
+                "Garderie – octobre",
+                5,
+                "Marie Lefèvre",
+                "LEFEVRE01",
+            ),
+            (
+                indigo,
+                {"codexer": year, "numtitre": "00000126", "numordre": "000001"},
+                5210,
+                "Cantine – novembre",
+                2,
+                "Marie Lefèvre",
+                "LEFEVRE01",
+            ),
+            (
+                indigo,
+                {"codexer": year, "numtitre": "00000090", "numordre": "000001"},
+                6100,
+                "Cantine – mai",
+                120,
+                "Jean Dupont",
+                "DUPONT01",
+            ),
+            (
+                indigo,
+                {"codexer": year, "numtitre": "00000200", "numordre": "000001"},
+                65,
+                "Photocopies",
+                5,
+                "Jean Dupont",
+                "DUPONT01",
+            ),
+            (
+                indigo,
+                {"codexer": year, "numtitre": "00000201", "numordre": "000001"},
+                180000,
+                "Location de salle",
+                5,
+                "Jean Dupont",
+                "DUPONT01",
+            ),
+            (
+                rolmre,
+                {"rolex": year, "rolrec": "EA", "roldeb": "00", "roldet": "8698509103613"},
+                3808,
+                "Facture d'eau – 1er semestre",
+                5,
+                "Daniel Carpon",
+                "CARPON01",
+            ),
+        ]
+        for client, parts, cents, label, age_days, name, reference in rows:
+            debtor, _ = DebtorReference.objects.update_or_create(
+                client=client, reference=reference, defaults={"access_code": DEMO_REFERENCES[reference]}
+            )
+            refdet = compose_refdet(client.tipi_protocol, **parts)
+            online_from = today - datetime.timedelta(days=age_days)
+            Debt.objects.update_or_create(
+                client=client,
+                refdet=refdet,
+                defaults={
+                    "ref_parts": parts,
+                    "amount_cents": cents,
+                    "label": label,
+                    "debtor_name": name,
+                    "debtor_ref": reference,
+                    "debtor": debtor,
+                    "issued_on": online_from - datetime.timedelta(days=1),
+                    "online_from": online_from,
+                    "online_until": online_from + datetime.timedelta(days=client.online_delay_days),
+                },
+            )
+        self._import_samples(clients)
+        chorus_debt = self._chorus_demo(indigo, today)
+        user_model = get_user_model()
+        admin = staff_member_create(
+            username=DEMO_ADMIN[0], email="admin@example.org", password=DEMO_ADMIN[1], role=ADMINISTRATORS
+        )
+        staff_member_create(username=DEMO_AGENT[0], email="agent@example.org", password=DEMO_AGENT[1], role=AGENTS)
+        citizen = user_model.objects.filter(username=DEMO_CITIZEN[0]).first()
+        if citizen is None:
+            citizen = user_model.objects.create_user(DEMO_CITIZEN[0], DEMO_CITIZEN[0], DEMO_CITIZEN[1])
+            EmailAddress.objects.create(user=citizen, email=citizen.email, verified=True, primary=True)
+        ReferenceLink.objects.get_or_create(user=citizen, debtor=DebtorReference.objects.get(reference="LEFEVRE01"))
+        self.stdout.write(self.style.SUCCESS("Données de démonstration chargées."))
+        for batch in ImportBatch.objects.filter(filename__startswith="demo-"):
+            self.stdout.write(
+                f"  Import {batch.filename} : {batch.imported} dettes, {batch.rejected} anomalies signalées"
+            )
+        self.stdout.write(
+            f"  Gestion (administrateur) : /gestion/  « {admin.username} », mot de passe « {DEMO_ADMIN[1]} »"
+        )
+        self.stdout.write(f"  Gestion (agent) : /gestion/  « {DEMO_AGENT[0]} », mot de passe « {DEMO_AGENT[1]} »")
+        self.stdout.write(f"  Compte usager : /compte/  « {DEMO_CITIZEN[0]} », mot de passe « {DEMO_CITIZEN[1]} »")
+        self.stdout.write(
+            "  Ou créez votre compte (/compte/signup/ ; le lien de confirmation s'affiche dans ce terminal), puis "
+            f"rattachez la référence « DUPONT01 » du service Restauration scolaire avec le code « {DEMO_REFERENCES['DUPONT01']} »"
+        )
+        self.stdout.write(f"  À payer (Restauration scolaire) : année {year}, titre 123, ordre 000001, montant 38,08")
+        self.stdout.write(f"  À payer (Régie des eaux) : année {year}, facture 8698509103613, montant 38,08")
+        self.stdout.write("  Carte de test : 1111 2222 3333 4444, date future (ex. 12/30), cryptogramme 123")
+        self.stdout.write(
+            "  Chorus Pro (bac à sable) : /gestion/chorus-pro/parametres/ (administrateur) « Tester la connexion » ; "
+            f"/gestion/chorus-pro/dettes/{chorus_debt.pk}/ (agent) : facture du Collège Jean Moulin à envoyer "
+            "(code service INTENDANCE), statuts forcés sur /chorus-sandbox/"
+        )
+
+    def _import_samples(self, clients: dict[str, TipiClient]) -> None:
+        """Generated files, imported as staff would import them (once: same file, same hash)."""
+        for fmt, count in (("indigo", 120), ("rolmre", 120)):
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / f"demo-{fmt}.txt"
+                with path.open("wb") as out:
+                    write_sample(fmt, out, count, seed=2026, bad_share=0.03)
+                try:
+                    batch = import_batch_create(
+                        client=clients[fmt], fmt=fmt, path=path, filename=path.name, mode=ImportBatch.Mode.PARTIAL
+                    )
+                except ImportRefused:
+                    continue  # already imported on an earlier run
+                import_file_discard(batch=debts_import(batch=batch))
+
+    def _chorus_demo(self, client: TipiClient, today: datetime.date) -> Debt:
+        """A public-body debtor (invoiced through Chorus Pro, never offered card payment) and the
+        authority's Chorus Pro settings, matching the sandbox's demo structures."""
+        ChorusSettings.objects.update_or_create(
+            pk=1,
+            defaults={
+                "supplier_siret": "21990001600011",
+                "supplier_name": "COMMUNE DE DÉMO",
+                "supplier_address": "1 place de la Mairie\n99000 DÉMO",
+                "iban": "FR14 2004 1010 0505 0001 3M02 606",
+                "bic": "BDFEFRPPCCT",
+                "bank_label": "Trésorerie de Démo",
+            },
+        )
+        # The demo's client secret is due for renewal soon: the warning shows on the staff home.
+        ChorusAccount.objects.update_or_create(
+            environment="qualification",
+            defaults={
+                "password_expires_on": today + datetime.timedelta(days=365),
+                "secret_renewed_on": today - datetime.timedelta(days=80),
+            },
+        )
+        debtor, _ = DebtorReference.objects.get_or_create(client=client, reference="COLLEGE01")
+        parts = {"codexer": str(today.year), "numtitre": "00000300", "numordre": "000001"}
+        debt, _ = Debt.objects.update_or_create(
+            client=client,
+            refdet=compose_refdet(client.tipi_protocol, **parts),
+            defaults={
+                "ref_parts": parts,
+                "amount_cents": 184250,
+                "label": "Restauration scolaire – repas des élèves, octobre",
+                "debtor_name": "COLLÈGE JEAN MOULIN",
+                "debtor_address": "2 rue des Écoles\n42000 SAINT-ÉTIENNE",
+                "debtor_ref": debtor.reference,
+                "debtor": debtor,
+                "issued_on": today - datetime.timedelta(days=6),
+                "online_from": today - datetime.timedelta(days=5),
+                "online_until": today + datetime.timedelta(days=55),
+            },
+        )
+        # The structure is looked up by SIRET on first use (the sandbox is not up while this runs).
+        public_body_mark(debtor=debtor, siret="19420012700018", lookup=False)
+        return debt
