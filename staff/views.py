@@ -4,15 +4,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from debts.selectors import (
-    import_batches_for_staff,
-)
+from debts.selectors import import_batches_for_staff
 from tipiportal.roles import agent_required
-
-BATCHES_PER_PAGE = 50
-ISSUES_PER_PAGE = 100
-DEBTS_PER_PAGE = 50
-CSV_HEADER = ["ligne", "pièce", "nature", "champ", "valeur", "message"]
 
 
 @agent_required

@@ -23,13 +23,7 @@ from debts.services.references import reference_link_by_staff, reference_unlink
 from staff.debts.forms import DebtActionForm, DebtFilterForm
 from tipiportal.roles import agent_required
 
-BATCHES_PER_PAGE = 50
-ISSUES_PER_PAGE = 100
 DEBTS_PER_PAGE = 50
-CSV_HEADER = ["ligne", "pièce", "nature", "champ", "valeur", "message"]
-
-
-# --- Debts -----------------------------------------------------------------------------
 
 
 @agent_required

@@ -32,7 +32,6 @@ from tipiportal.roles import agent_required
 
 BATCHES_PER_PAGE = 50
 ISSUES_PER_PAGE = 100
-DEBTS_PER_PAGE = 50
 CSV_HEADER = ["ligne", "pièce", "nature", "champ", "valeur", "message"]
 
 
