@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from payments.tipi import Protocol
+from payments.tipi import PORTAL_PROTOCOLS, Protocol
 
 MIN_CARD_CENTS = 100  # M3: under 1 € TIPI refuses a card payment
 MAX_CARD_CENTS = 150_000  # M2: from 1 500 € a card payment over the Internet is not allowed
@@ -88,10 +88,8 @@ class LinkAttempt(models.Model):
 class ImportBatch(models.Model):
     """One debt file imported (or tried, or dry-run), with its line-by-line report."""
 
-    class Format(models.TextChoices):
-        INDIGO = "indigo", "INDIGO"
-        ROLMRE = "rolmre", "ROLMRE"
-        PESV2 = "pesv2", "PES V2 Recette"
+    # Derived from payments.tipi.Protocol: a client's files have its protocol's format (same slug).
+    Format = models.TextChoices("Format", [(p.name, (p.slug, p.label)) for p in PORTAL_PROTOCOLS])
 
     class Mode(models.TextChoices):
         COMPLETE = "complete", "Complète (tout ou rien)"
@@ -145,6 +143,11 @@ class ImportBatch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.filename} ({self.get_state_display()})"
+
+    @classmethod
+    def format_for(cls, client) -> str:
+        """The format of a client's debt files: its protocol's (one client, one protocol)."""
+        return cls.Format(client.tipi_protocol.slug)
 
     @property
     def progress_percent(self) -> int:

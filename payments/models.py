@@ -7,7 +7,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from payments.tipi import Protocol
+from payments.tipi import PORTAL_PROTOCOLS, Protocol
 
 TOKEN_LENGTH = 24
 _TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -18,14 +18,12 @@ def new_token() -> str:
     return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
 
 
-class ClientProtocol(models.TextChoices):
-    INDIGO = "indigo", "INDIGO (titres)"
-    PESV2 = "pesv2", "PES V2 Recette (titres)"
-    ROLMRE = "rolmre", "ROLMRE (rôles)"
-
-    @property
-    def tipi(self) -> Protocol:
-        return {"indigo": Protocol.INDIGO, "pesv2": Protocol.PESV2, "rolmre": Protocol.ROLMRE}[self.value]
+# Derived from payments.tipi.Protocol (the one declaration): same slugs as the import file formats.
+# Sorted by slug: the order the migrations recorded.
+ClientProtocol = models.TextChoices(
+    "ClientProtocol",
+    [(p.name, (p.slug, f"{p.label} ({p.debt_kind})")) for p in sorted(PORTAL_PROTOCOLS, key=lambda p: p.slug)],
+)
 
 
 class TipiClient(models.Model):
@@ -76,7 +74,7 @@ class TipiClient(models.Model):
 
     @property
     def tipi_protocol(self) -> Protocol:
-        return ClientProtocol(self.protocol).tipi
+        return Protocol.from_slug(self.protocol)
 
 
 class Transaction(models.Model):

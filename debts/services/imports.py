@@ -37,7 +37,6 @@ from payments.tipi import compose_refdet
 logger = logging.getLogger(__name__)
 
 CHUNK = 5_000
-PROTOCOL_FORMAT = {"indigo": "indigo", "rolmre": "rolmre", "pesv2": "pesv2"}  # one client, one protocol
 
 
 class ImportRefused(Exception):
@@ -66,7 +65,7 @@ def import_batch_create(
     user=None,
 ) -> ImportBatch:
     """Register a file to import: hash it, refuse a file already imported, keep a copy."""
-    if fmt != PROTOCOL_FORMAT[client.protocol]:
+    if fmt != ImportBatch.format_for(client):
         raise ImportRefused(
             f"Le client {client.numcli} utilise le protocole {client.get_protocol_display()} : "
             f"un fichier {ImportBatch.Format(fmt).label} ne peut pas lui être destiné."

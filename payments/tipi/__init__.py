@@ -17,6 +17,7 @@ from .anomalies import ANOMALY_CODES, DEFAULT_FIELDS, RULES, Anomaly, make_anoma
 from .protocol import (
     MONTANT_MAX_EXCLUSIVE,
     MONTANT_MIN,
+    PORTAL_PROTOCOLS,
     REFDET_PATTERNS,
     RESULTRANS_VALUES,
     SAISIES,
@@ -55,6 +56,7 @@ __all__ = [
     "MONTANT_MAX_EXCLUSIVE",
     "MONTANT_MIN",
     "PARAM_ORDER",
+    "PORTAL_PROTOCOLS",
     "REFDET_PATTERNS",
     "RESULTRANS_VALUES",
     "RETOUR_PARAM_ORDER",

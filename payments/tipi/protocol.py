@@ -24,6 +24,45 @@ class Protocol(IntEnum):
     ROLMRE = 2
     PESV2 = 3
 
+    @property
+    def slug(self) -> str:
+        """The protocol as the portal stores it: a client's protocol, an import file's format."""
+        return self.name.lower()
+
+    @classmethod
+    def from_slug(cls, slug: str) -> Protocol:
+        """The protocol stored as ``slug``; ValueError for an unknown one."""
+        if slug != slug.lower() or slug.upper() not in cls.__members__:
+            raise ValueError(f"Protocole TIPI inconnu : {slug!r}")
+        return cls[slug.upper()]
+
+    @property
+    def label(self) -> str:
+        """The protocol's name as TIPI's documents spell it."""
+        return _PROTOCOL_LABELS[self]
+
+    @property
+    def debt_kind(self) -> str:
+        """What its debts are called (French): "titres" or "rôles"; a régie issues bills."""
+        return _PROTOCOL_DEBT_KINDS[self]
+
+
+_PROTOCOL_LABELS = {
+    Protocol.REGIE: "Régie",
+    Protocol.INDIGO: "INDIGO",
+    Protocol.ROLMRE: "ROLMRE",
+    Protocol.PESV2: "PES V2 Recette",
+}
+_PROTOCOL_DEBT_KINDS = {
+    Protocol.REGIE: "factures",
+    Protocol.INDIGO: "titres",
+    Protocol.ROLMRE: "rôles",
+    Protocol.PESV2: "titres",
+}
+#: The protocols whose debts the portal publishes, in code order. A régie's bills are paid
+#: from the régie's own site (URLCL, its own return): the portal has no régie client.
+PORTAL_PROTOCOLS: tuple[Protocol, ...] = tuple(p for p in Protocol if p is not Protocol.REGIE)
+
 
 #: SAISIE values (annex 10, S1): manual form, selection in a list (compte usager),
 #: test URL, activation URL.

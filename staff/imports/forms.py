@@ -5,7 +5,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from debts.models import ImportBatch
-from debts.services.imports import PROTOCOL_FORMAT
 from payments.models import TipiClient
 
 # Overridable in settings; the web server's own body limit (nginx client_max_body_size) must allow it too.
@@ -44,7 +43,7 @@ class ClientSelect(forms.Select):
         option = super().create_option(name, value, label, selected, index, subindex, attrs)
         instance = getattr(value, "instance", None)
         if instance is not None:
-            option["attrs"]["data-format"] = PROTOCOL_FORMAT[instance.protocol]
+            option["attrs"]["data-format"] = ImportBatch.format_for(instance)
         return option
 
 
@@ -94,7 +93,7 @@ class ImportUploadForm(forms.Form):
         clients = self.fields["client"].queryset
         if not self.is_bound and len(clients) == 1:
             self.initial.setdefault("client", clients[0].pk)
-            self.initial.setdefault("fmt", PROTOCOL_FORMAT[clients[0].protocol])
+            self.initial.setdefault("fmt", ImportBatch.format_for(clients[0]))
 
     def mode_options(self):
         """Each mode's radio button with its French explanation."""
@@ -113,5 +112,5 @@ class ImportUploadForm(forms.Form):
         data = super().clean()
         client = data.get("client")
         if client is not None and not data.get("fmt"):
-            data["fmt"] = PROTOCOL_FORMAT[client.protocol]
+            data["fmt"] = ImportBatch.format_for(client)
         return data
