@@ -141,7 +141,7 @@ def indigo_records(draw):
     nature = draw(st.sampled_from(["00", "01", "09", "10", "03"]))
     numordre = draw(_digits(6)) if nature == "03" else "000001"
     label = draw(_phrase(58))
-    obj1, obj2 = samples._split_label(label, 30)
+    obj1, obj2 = samples.indigo._split_label(label, 30)
     if len(obj2) > 30:
         label = obj1  # too long for the two zones: keep what fits
     return DebtRecord(
