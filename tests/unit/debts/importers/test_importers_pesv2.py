@@ -312,14 +312,14 @@ def test_pieces_are_freed_as_they_are_read(monkeypatch):
     """The tree never holds more than the piece being read: libxml2's memory is not
     seen by tracemalloc, so the elements left in the tree are counted instead."""
     sizes = []
-    real_read_piece = pesv2._read_piece
+    real_read_piece = pesv2.read_piece
 
     def spy(position, piece, bord):
         if position % 100 == 0:
             sizes.append(sum(1 for _ in piece.getroottree().getroot().iter()))
         return real_read_piece(position, piece, bord)
 
-    monkeypatch.setattr(pesv2, "_read_piece", spy)
+    monkeypatch.setattr(pesv2, "read_piece", spy)
     data = samples_bytes(2000)
     count = 0
     gc.collect()

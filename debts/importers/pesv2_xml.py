@@ -1,0 +1,198 @@
+"""PES files as XML, before and under the pieces: the prolog check that refuses a DTD or a
+file that is no ``PES_Aller`` from its first bytes, the encoding libxml2 must use, French
+messages for libxml2's syntax errors, and the element helpers (local names, ``V`` values).
+
+Safety and encoding rules: see ``pesv2``'s docstring.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from typing import BinaryIO
+
+from lxml import etree
+
+from .base import ImportFileError
+from .encoding import CP1252_UNDEFINED, check_codec, decide, encoding_label, scan
+
+__all__ = [
+    "PARSER_OPTIONS",
+    "check_prolog",
+    "first_child",
+    "local_name",
+    "lxml_encoding",
+    "syntax_message",
+    "v_attributes",
+]
+
+# The prolog (declaration, comments, DOCTYPE) must end within this many bytes.
+_PROLOG_LIMIT = 1 << 20
+_READ_SIZE = 64 * 1024
+_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
+# Names libxml2 knows, for the codecs Python calls otherwise.
+_LIBXML_NAMES = {"cp1252": "windows-1252", "iso8859-15": "ISO-8859-15", "iso8859-1": "ISO-8859-1", "utf-8": "UTF-8"}
+PARSER_OPTIONS = {
+    "resolve_entities": False,
+    "load_dtd": False,
+    "no_network": True,
+    "huge_tree": False,
+    "remove_comments": True,
+    "remove_pis": True,
+    "dtd_validation": False,
+}
+
+
+def local_name(tag: object) -> str:
+    """Local name of an element tag ("{ns}Piece" → "Piece")."""
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def first_child(element: etree._Element | None, name: str) -> etree._Element | None:
+    """First child with the given local name."""
+    if element is None:
+        return None
+    for child in element:
+        if local_name(child.tag) == name:
+            return child
+    return None
+
+
+# Tag → lower-cased local name. A PES file uses a few dozen tags, looked up millions
+# of times: a plain dict saves the string work (bounded: tags the schema allows).
+_KEYS: dict[str, str] = {}
+_MAX_KEYS = 4096
+
+
+def v_attributes(element: etree._Element | None) -> dict[str, str]:
+    """The ``V`` attributes under an element, by lower-cased local name (first wins)."""
+    found: dict[str, str] = {}
+    if element is None:
+        return found
+    keys = _KEYS
+    for node in element.iter():
+        value = node.get("V")
+        if value is not None:
+            tag = node.tag
+            key = keys.get(tag)
+            if key is None:
+                key = local_name(tag).lower()
+                if len(keys) < _MAX_KEYS:
+                    keys[tag] = key
+            found.setdefault(key, value)
+    return found
+
+
+def lxml_encoding(stream: BinaryIO, forced: str | None) -> str | None:
+    """The encoding lxml must use instead of the file's own idea, or None to let it be."""
+    if forced is not None:
+        name = check_codec(forced)
+        return _LIBXML_NAMES.get(name, forced)
+    start = stream.tell()
+    head = stream.read(1024)
+    stream.seek(start)
+    evidence = scan(stream)
+    stream.seek(start)
+    if evidence.bom in ("UTF-16", "UTF-32") or evidence.has_nul:
+        decide(evidence)  # raises with the right message
+    declared = _DECLARATION.match(head.removeprefix(codecs.BOM_UTF8))
+    if declared is None:
+        codec = decide(evidence)
+        return None if codec.startswith("utf-8") else _LIBXML_NAMES[codec]
+    name = declared.group(1).decode("ascii")
+    try:
+        canonical = codecs.lookup(name).name
+    except LookupError:
+        raise ImportFileError(f"Encodage déclaré dans le fichier inconnu : « {name} ».") from None
+    if canonical == "utf-8" and not evidence.valid_utf8:
+        raise ImportFileError(
+            "Le fichier se déclare en UTF-8 mais contient des caractères invalides en UTF-8 : il a sans doute "
+            "été enregistré en Windows-1252 ou ISO-8859-15. Corrigez la déclaration encoding=… du fichier ou "
+            "indiquez son encodage."
+        )
+    if canonical == "iso8859-1" and evidence.c1 and not evidence.c1 & CP1252_UNDEFINED:
+        return "windows-1252"
+    return None
+
+
+_DOCTYPE_REFUSED = (
+    "Fichier refusé : il contient une déclaration de type de document (DOCTYPE) ou d'entités, qu'un fichier "
+    "PES n'a jamais et qui peut servir à saturer le serveur (attaque « billion laughs »)."
+)
+
+
+def check_prolog(stream: BinaryIO, forced: str | None) -> None:
+    """Refuse, from the first bytes, a file that is not a PES_Aller or has a DTD.
+
+    Runs before the encoding scan so that a bomb is refused without reading the rest
+    of the file. Unless the caller forced an encoding, the prolog is read as
+    ISO-8859-1, which accepts every byte: an accent in a comment cannot make this
+    check fail, and the names looked at (DOCTYPE, root) are ASCII.
+    """
+    start = stream.tell()
+    head = stream.read(4)
+    stream.seek(start)
+    for bom, name in (
+        (codecs.BOM_UTF32_LE, "UTF-32"),
+        (codecs.BOM_UTF32_BE, "UTF-32"),
+        (codecs.BOM_UTF16_LE, "UTF-16"),
+        (codecs.BOM_UTF16_BE, "UTF-16"),
+    ):
+        if head.startswith(bom):
+            raise ImportFileError(
+                f"Fichier encodé en {name} : encodage non pris en charge. "
+                "Enregistrez-le en UTF-8, ISO-8859-15 ou Windows-1252."
+            )
+    if head.startswith(codecs.BOM_UTF8):
+        stream.read(len(codecs.BOM_UTF8))
+    parser_encoding = _LIBXML_NAMES.get(check_codec(forced), forced) if forced else "ISO-8859-1"
+    options = {**PARSER_OPTIONS}
+    options.pop("dtd_validation")
+    parser = etree.XMLPullParser(events=("start",), encoding=parser_encoding, **options)
+    fed = 0
+    previous = b""
+    try:
+        while True:
+            chunk = stream.read(_READ_SIZE)
+            if not chunk:
+                if not fed:
+                    raise ImportFileError("Le fichier est vide.")
+                parser.close()
+                raise ImportFileError("Le fichier ne contient aucun élément XML.")
+            # Looked for in the bytes before libxml2 sees them: an entity used in an
+            # attribute value is expanded even with resolve_entities off.
+            window = previous + chunk
+            if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
+                raise ImportFileError(_DOCTYPE_REFUSED)
+            previous = chunk[-16:]
+            fed += len(chunk)
+            parser.feed(chunk)
+            for _event, element in parser.read_events():
+                docinfo = element.getroottree().docinfo
+                if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+                    raise ImportFileError(_DOCTYPE_REFUSED)
+                if local_name(element.tag) != "PES_Aller":
+                    raise ImportFileError(
+                        f"Ce fichier XML n'est pas un PES : son élément racine est « {local_name(element.tag)} » "
+                        "au lieu de « PES_Aller »."
+                    )
+                return
+            if fed > _PROLOG_LIMIT:
+                raise ImportFileError("Fichier refusé : aucun élément XML dans son premier mégaoctet.")
+    except etree.XMLSyntaxError as exc:
+        raise ImportFileError(syntax_message(exc, parser_encoding)) from None
+    finally:
+        stream.seek(start)
+
+
+def syntax_message(exc: etree.XMLSyntaxError, parser_encoding: str | None) -> str:
+    """A French message for a libxml2 syntax error (its own text is kept for support)."""
+    detail = str(exc.msg or exc).strip()
+    where = f" ligne {exc.lineno}" if getattr(exc, "lineno", None) else ""
+    if "encoding" in detail.lower() or "bytes" in detail.lower():
+        read_as = f" (lu en {encoding_label(parser_encoding)})" if parser_encoding else ""
+        return (
+            f"Caractères invalides pour l'encodage du fichier{read_as}{where} : vérifiez la déclaration "
+            f"encoding=… ou indiquez l'encodage. Détail : {detail}"
+        )
+    return f"Ce fichier n'est pas un XML bien formé{where}. Détail : {detail}"
