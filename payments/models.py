@@ -3,14 +3,24 @@
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from payments.tipi import PORTAL_PROTOCOLS, Protocol
+from payments.tipi import PORTAL_PROTOCOLS, Protocol, is_valid_numcli
 
 TOKEN_LENGTH = 24
 _TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
+
+
+NUMCLI_MESSAGE = "Le numéro client TIPI comporte exactement 6 chiffres."
+
+
+def validate_numcli(value: str) -> None:
+    """NUMCLI as TIPI checks it (annex 10, T1): 6 ASCII digits, not any Unicode digit as ``\\d``."""
+    if not is_valid_numcli(value):
+        raise ValidationError(NUMCLI_MESSAGE, code="numcli")
 
 
 def new_token() -> str:
@@ -36,7 +46,7 @@ class TipiClient(models.Model):
         "numéro client TIPI",
         max_length=6,
         unique=True,
-        validators=[RegexValidator(r"^\d{6}$", "Le numéro client TIPI comporte 6 chiffres.")],
+        validators=[validate_numcli],
     )
     protocol = models.CharField("protocole", max_length=8, choices=ClientProtocol.choices)
     label = models.CharField("libellé", max_length=120)
@@ -142,6 +152,9 @@ class ReturnNotice(models.Model):
         DUPLICATE = "duplicate", "Doublon"
         CONFLICT = "conflict", "Contradictoire (non appliqué)"
         UNMATCHED = "unmatched", "Sans transaction correspondante"
+        # Without OBJET: linked to the pending attempt it resembles, never applied (a forgery is
+        # indistinguishable); staff check it with DGFiP.
+        REVIEW = "review", "À vérifier (non appliqué)"
         MALFORMED = "malformed", "Mal formé"
         REFUSED_IP = "refused_ip", "Adresse source refusée"
 

@@ -8,16 +8,15 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 
 from debts.models import Debt
-from payments.models import ClientEvent, ClientProtocol, TipiClient, Transaction
+from payments.models import NUMCLI_MESSAGE, ClientEvent, ClientProtocol, TipiClient, Transaction
 from payments.services.transactions import return_url, transaction_start
-from payments.tipi import Anomaly, test_url_params
+from payments.tipi import Anomaly, is_valid_numcli, test_url_params
 
 logger = logging.getLogger(__name__)
 
 
 # --- TIPI clients: configuration, test and activation URLs (annexes 6 and 11) ---------------
 
-_NUMCLI_RE = re.compile(r"^\d{6}$")
 _CODE_RECETTE_RE = re.compile(r"^[A-Za-z0-9]{2}$")
 ONLINE_DELAY_MIN, ONLINE_DELAY_MAX = 10, 360
 
@@ -65,8 +64,8 @@ def _client_errors(
     def error(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
-    if not _NUMCLI_RE.fullmatch(numcli):
-        error("numcli", "Le numéro client TIPI comporte exactement 6 chiffres.")
+    if not is_valid_numcli(numcli):
+        error("numcli", NUMCLI_MESSAGE)
     elif TipiClient.objects.filter(numcli=numcli).exclude(pk=getattr(client, "pk", None)).exists():
         error("numcli", f"Un autre client TIPI porte déjà le numéro {numcli}.")
     if protocol not in ClientProtocol.values:
