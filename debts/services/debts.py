@@ -38,15 +38,20 @@ def debt_payment_anomalies(*, debt: Debt, amount_cents: int, today: datetime.dat
     return anomalies
 
 
+TIPI_PAYMENT_REASON = "Retour TIPI : paiement accepté (P)"
+
+
 def debt_payment_received(*, debt_id: int) -> list[str]:
     """A `P` return arrived for this debt: open → in_progress. Returns flags for staff.
 
     One conditional UPDATE (atomic in the database, and the return endpoint's hot path); the
     transaction's row lock is held by the caller. A `P` means money was taken, so it is never
-    refused: a debt that was not open is flagged instead. This is not a staff action, so it
-    leaves no audit-history row; the transaction and its return notice record it.
+    refused: a debt that was not open is flagged instead. When the debt moved, one INSERT … SELECT
+    records the move in its history (no user: TIPI did it; TIPI_PAYMENT_REASON), so that the audit
+    page reads open → in progress → paid rather than skip the step.
     """
     table, column = connection.ops.quote_name(Debt._meta.db_table), connection.ops.quote_name
+    now = timezone.now()
     # Written out: this is the return endpoint's hot path (see payments/returns/queries.py).
     with connection.cursor() as cursor:
         cursor.execute(
@@ -54,16 +59,49 @@ def debt_payment_received(*, debt_id: int) -> list[str]:
             f"WHERE {column('id')} = %s AND {column('state')} = %s",
             [
                 Debt.State.IN_PROGRESS.value,
-                connection.ops.adapt_datetimefield_value(timezone.now()),
+                connection.ops.adapt_datetimefield_value(now),
                 debt_id,
                 Debt.State.OPEN.value,
             ],
         )
         moved = cursor.rowcount
+        if moved:
+            sql, params = _history_copy_sql(debt_id=debt_id, at=now, reason=TIPI_PAYMENT_REASON)
+            cursor.execute(sql, params)
     if moved:
         return []
     state = Debt.objects.filter(pk=debt_id).values_list("state", flat=True).first()
     return [f"debt_was_{state}"]
+
+
+def _history_copy_sql(*, debt_id: int, at: datetime.datetime, reason: str) -> tuple[str, list]:
+    """INSERT INTO the debt's history table a copy of the debt's row as it is now ("~", no user):
+    what django-simple-history writes on a save, without the ORM. Columns come from the models'
+    _meta, so a field added to Debt is copied too; a history column this does not know fails loudly."""
+    history = Debt.history.model
+    quote = connection.ops.quote_name
+    copied = {field.name: field.column for field in history.tracked_fields}
+    values = {
+        "history_date": connection.ops.adapt_datetimefield_value(at),
+        "history_change_reason": reason,
+        "history_type": "~",
+        "history_user": None,
+    }
+    columns, selected, params = [], [], []
+    for field in history._meta.concrete_fields:
+        if field.name == "history_id":
+            continue  # the database numbers it
+        columns.append(quote(field.column))
+        if field.name in copied:
+            selected.append(quote(copied[field.name]))
+        else:
+            selected.append("%s")
+            params.append(values[field.name])
+    sql = (
+        f"INSERT INTO {quote(history._meta.db_table)} ({', '.join(columns)}) "
+        f"SELECT {', '.join(selected)} FROM {quote(Debt._meta.db_table)} WHERE {quote(Debt._meta.pk.column)} = %s"
+    )
+    return sql, [*params, debt_id]
 
 
 class DebtActionRefused(Exception):

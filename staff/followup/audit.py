@@ -9,6 +9,7 @@ from django.db.models import CharField, QuerySet, Value
 from django.utils import timezone
 
 from debts.models import Debt, DebtEvent
+from debts.services.debts import TIPI_PAYMENT_REASON
 from payments.models import TipiClient
 from tipiportal.money import format_euros
 
@@ -113,7 +114,7 @@ def _entries(records: list, kind: str) -> list[AuditEntry]:
         changes = _changes(record, previous, client_labels) if record.history_type != "-" else []
         if before_unknown and kind == "debt":
             changes = _first_change(record, events.get(record.id, []), client_labels)
-            before_unknown = _matching_event(record, events.get(record.id, [])) is None
+            before_unknown = _known_state_before(record, events.get(record.id, [])) is None
         reason = ""
         if kind == "debt" and (previous is None or previous.state != record.state):
             reason = _reason(record, events.get(record.id, []))
@@ -145,16 +146,28 @@ def _matching_event(record, events: list[DebtEvent]) -> DebtEvent | None:
 
 
 def _reason(record, events: list[DebtEvent]) -> str:
+    # A staff action's reason is in its DebtEvent; a change without one (TIPI's P) may carry its own.
     event = _matching_event(record, events)
-    return event.reason if event else ""
+    return event.reason if event else record.history_change_reason or ""
+
+
+def _known_state_before(record, events: list[DebtEvent]) -> str | None:
+    """The state a debt had before a change its history holds no earlier row for: the staff
+    action's, or open for TIPI's P (the return only ever moves an open debt); else None."""
+    event = _matching_event(record, events)
+    if event is not None:
+        return event.state_before
+    if record.history_change_reason == TIPI_PAYMENT_REASON:
+        return Debt.State.OPEN
+    return None
 
 
 def _first_change(record, events, client_labels) -> list[Change]:
     """The first change of a debt created by an import (whose creation has no history row):
-    its state before is known from the staff action that made the change, if any."""
+    its state before is known from the staff action or the TIPI return that made the change."""
     state_field = record.instance_type._meta.get_field("state")
-    event = _matching_event(record, events)
-    before = _display(state_field, event.state_before, client_labels) if event else "non enregistré"
+    known = _known_state_before(record, events)
+    before = _display(state_field, known, client_labels) if known else "non enregistré"
     return [Change(str(state_field.verbose_name), before, _display(state_field, record.state, client_labels))]
 
 

@@ -224,3 +224,68 @@ def test_returns_replay_applies_what_was_stored_but_not_applied(client, monkeypa
     assert sorted(ReturnNotice.objects.values_list("outcome", flat=True)) == ["applied", "malformed"]
     call_command("returns_replay")  # nothing left: each notice is applied once
     assert "0 retour(s) traité(s)" in capsys.readouterr().out
+
+
+# --- A P in the debt's history ------------------------------------------------------------
+
+
+def _audit_rows(client, debt):
+    import lxml.html
+
+    page = lxml.html.fromstring(client.get(f"/gestion/suivi/audit/dette/{debt.pk}/").content.decode())
+    return [
+        [" ".join(cell.text_content().split()) for cell in row.xpath("td")][1:]
+        for row in page.xpath("//table[@id='audit']/tbody/tr")
+    ]
+
+
+def test_a_paid_notice_shows_in_the_debts_history_attributed_to_tipi(client):
+    from tests.factories import staff_member
+
+    transaction = TransactionFactory()
+    debt = transaction.debt
+    post(client, retour_body(transaction))
+    post(client, retour_body(transaction))  # repeated: a duplicate, nothing more in the history
+    later = TransactionFactory(debt=debt)
+    post(client, retour_body(later, numauto="654321"))  # another P for a debt already in progress
+    assert debt.history.count() == 2
+    tipi_row = debt.history.latest()
+    assert (tipi_row.state, tipi_row.history_user, tipi_row.history_type) == ("in_progress", None, "~")
+    assert tipi_row.history_change_reason == "Retour TIPI : paiement accepté (P)"
+
+    agent = staff_member("agent", email="agent@mairie.example", first_name="Alice", last_name="Martin")
+    client.force_login(agent)
+    client.post(f"/gestion/dettes/{debt.pk}/marquer-payee/", {"reason": "Vu sur le relevé Hélios"})
+    rows = _audit_rows(client, debt)
+    assert rows[:2] == [
+        [
+            "Alice Martin",
+            "Modification",
+            "état : Paiement CB par Internet en cours de validation → Payée",
+            "Vu sur le relevé Hélios",
+        ],
+        [
+            "Aucun agent (retour TIPI, traitement)",
+            "Modification",
+            "état : À payer → Paiement CB par Internet en cours de validation",
+            "Retour TIPI : paiement accepté (P)",
+        ],
+    ]
+    assert [row[1] for row in rows[2:]] == ["Création"]
+
+
+def test_a_paid_notice_adds_one_written_out_statement_to_record_the_history(client):
+    """The hot path stays written out: moving the debt costs its UPDATE and one INSERT … SELECT."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    refused, paid = TransactionFactory(), TransactionFactory()
+    with CaptureQueriesContext(connection) as refused_queries:
+        post(client, retour_body(refused, resultrans="R", numauto=""))
+    with CaptureQueriesContext(connection) as paid_queries:
+        post(client, retour_body(paid))
+    history_table = Debt.history.model._meta.db_table
+    extra = [query["sql"] for query in paid_queries.captured_queries if Debt._meta.db_table in query["sql"]]
+    assert len(paid_queries) == len(refused_queries) + 2
+    assert len(extra) == 2 and extra[0].startswith("UPDATE") and history_table in extra[1]
+    assert extra[1].startswith("INSERT INTO") and " SELECT " in extra[1]

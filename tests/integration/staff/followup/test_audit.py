@@ -43,17 +43,35 @@ def test_a_change_through_the_staff_pages_records_who_did_it(client, agent_user)
     assert latest.prev_record.state == "in_progress"
 
 
-def test_a_tipi_return_is_not_a_staff_action_and_leaves_no_history_row(client):
-    # The return endpoint's hot path moves the debt with one conditional UPDATE; the
-    # transaction and its stored notice are the record of it (who: TIPI, when, what).
+def test_a_tipi_return_is_recorded_in_the_history_without_a_staff_member(client, agent_user):
+    # The return endpoint's hot path moves the debt with one conditional UPDATE and records the
+    # move with one INSERT … SELECT (no ORM save): who is TIPI (no user), the reason says so.
     txn = TransactionFactory()
     rows_before = txn.debt.history.count()
     response = client.post("/tipi/retour/", retour_body(txn), content_type="application/x-www-form-urlencoded")
     assert response.status_code == 200
     txn.refresh_from_db()
     assert txn.debt.state == "in_progress" and txn.state == "paid"
-    assert txn.debt.history.count() == rows_before
+    assert txn.debt.history.count() == rows_before + 1
+    latest = txn.debt.history.latest()
+    assert (latest.state, latest.history_user, latest.prev_record.state) == ("in_progress", None, "open")
     assert txn.notices.get().outcome == "applied"
+
+
+def test_a_tipi_return_for_a_debt_created_by_an_import_says_its_state_before(client, agent_user):
+    """Imports insert debts in bulk (no history row): a P's move is still read open → in progress."""
+    txn = TransactionFactory()
+    txn.debt.history.all().delete()
+    client.post("/tipi/retour/", retour_body(txn), content_type="application/x-www-form-urlencoded")
+    client.force_login(agent_user)
+    rows = audit_rows(client.get(f"/gestion/suivi/audit/dette/{txn.debt.pk}/"))
+    assert len(rows) == 1
+    assert rows[0][1:] == [
+        "Aucun agent (retour TIPI, traitement)",
+        "Modification",
+        "état : À payer → Paiement CB par Internet en cours de validation",
+        "Retour TIPI : paiement accepté (P)",
+    ]
 
 
 def test_the_audit_page_shows_who_what_when_before_and_after(client, agent_user, admin_user):
