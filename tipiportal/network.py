@@ -1,15 +1,26 @@
-"""The client's address, trusting X-Forwarded-For only from the configured reverse proxies.
+"""The client's address, trusting X-Forwarded-For only from the configured reverse proxies, and
+the rate limits counted on it.
 
 A forged header from anyone else is ignored, so that TIPI_RETURN_ALLOWED_IPS and the rate
-limits cannot be fooled.
+limits cannot be fooled. Every rate limit of the portal (its own and allauth's) counts this
+address: behind the proxy REMOTE_ADDR is the proxy's, the same for every citizen.
 """
 
+import datetime
+import hashlib
 import ipaddress
+import time
+from dataclasses import dataclass
 from functools import lru_cache
 
+from allauth.account.adapter import DefaultAccountAdapter
 from django.conf import settings
+from django.db import connection
+from django.db.models import F
 from django.http import HttpRequest
-from django_ratelimit.core import is_ratelimited
+from django.utils import timezone
+
+from tipiportal.models import RateCounter
 
 TOO_MANY = "Trop de tentatives depuis votre connexion : patientez quelques minutes avant de réessayer."
 
@@ -44,6 +55,70 @@ def client_ip(request: HttpRequest) -> str:
     return remote
 
 
+class AccountAdapter(DefaultAccountAdapter):
+    """allauth asks its adapter for the client's address (its login, sign-up and password reset
+    limits are per address): give it ours rather than REMOTE_ADDR."""
+
+    def get_client_ip(self, request: HttpRequest) -> str:
+        return client_ip(request) or super().get_client_ip(request)
+
+
+# --- Rate limits: atomic counters in the database -----------------------------------------
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class RateLimitHit:
+    """One counted hit: allowed or not, and what rate_limit_release needs to take it back."""
+
+    key: str
+    window_start: int
+    count: int
+    allowed: bool
+
+
+def rate_parse(rate: str) -> tuple[int, int]:
+    """'30/h', '5/15m' → (limit, window in seconds)."""
+    amount, _, period = rate.partition("/")
+    multiplier = int(period[:-1]) if period[:-1] else 1
+    return int(amount), multiplier * _UNITS[period[-1]]
+
+
+def rate_limit_consume(*, scope: str, value: str, rate: str) -> RateLimitHit:
+    """Count one hit of `value` (an address, an account) against `rate` for `scope`.
+
+    One statement increments and reads the counter, so N parallel hits get the counts 1…N and
+    exactly `limit` are allowed (a cache's read-then-write lets them all through). Fixed windows:
+    up to twice the limit across a window's edge, as django-ratelimit did.
+    """
+    limit, seconds = rate_parse(rate)
+    now = time.time()
+    window_start = int(now) - int(now) % seconds
+    key = hashlib.sha256(f"{scope}\0{value}".encode()).hexdigest()
+    expires_at = datetime.datetime.fromtimestamp(window_start + seconds, tz=datetime.UTC)
+    table = connection.ops.quote_name(RateCounter._meta.db_table)
+    quoted = {name: connection.ops.quote_name(name) for name in ("key", "window_start", "count", "expires_at")}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({quoted['key']}, {quoted['window_start']}, {quoted['count']}, {quoted['expires_at']}) "
+            f"VALUES (%s, %s, 1, %s) ON CONFLICT ({quoted['key']}, {quoted['window_start']}) "
+            f"DO UPDATE SET {quoted['count']} = {table}.{quoted['count']} + 1 RETURNING {quoted['count']}",
+            [key, window_start, expires_at],
+        )
+        (count,) = cursor.fetchone()
+    if count == 1:
+        # A new window: drop the windows that are over (cheap, indexed), so the table stays small.
+        RateCounter.objects.filter(expires_at__lt=timezone.now()).delete()
+    return RateLimitHit(key=key, window_start=window_start, count=count, allowed=count <= limit)
+
+
+def rate_limit_release(hit: RateLimitHit) -> None:
+    """Take back a hit that should not count (a successful login counts no failure)."""
+    RateCounter.objects.filter(key=hit.key, window_start=hit.window_start, count__gt=0).update(count=F("count") - 1)
+
+
 def too_many_posts(request: HttpRequest, group: str, rate: str) -> bool:
-    """Count this POST against the client address's budget for `group` (shared cache)."""
-    return is_ratelimited(request, group=group, key="ip", rate=rate, method="POST", increment=True)
+    """Count this POST against the client address's budget for `group`."""
+    if request.method != "POST":
+        return False
+    return not rate_limit_consume(scope=group, value=client_ip(request), rate=rate).allowed

@@ -39,8 +39,8 @@ TIPI_BASE_URL = env.str(
 TIPI_RETURN_ALLOWED_IPS = env.list("TIPI_RETURN_ALLOWED_IPS", default=[])
 # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; nobody else's.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
-# Public forms are rate-limited per client address (never the return endpoint: it would lose notices).
-RATELIMIT_IP_META_KEY = "tipiportal.network.client_ip"
+# Public forms are rate-limited per client address (tipiportal.network.client_ip, behind the
+# proxies too), counted atomically in the database; never the return endpoint: it would lose notices.
 RATE_LIMIT_MANUAL_FORM = env.str("RATE_LIMIT_MANUAL_FORM", default="30/h")
 RATE_LIMIT_REFERENCE_LINK = env.str("RATE_LIMIT_REFERENCE_LINK", default="30/h")
 # E-mail addresses in transactions and return notices are erased after this many days.
@@ -212,6 +212,9 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Paiement en ligne] "
 # Failed logins and other sensitive actions are throttled (per address and per account),
 # counted in the shared cache so that every web process sees the same counts.
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/15m/ip,5/15m/key", "signup": "20/h/ip", "reset_password": "5/h/ip,3/h/key"}
+# allauth's per-address limits count the client's address behind the proxies (TRUSTED_PROXIES),
+# not REMOTE_ADDR (the proxy's own, the same for every citizen).
+ACCOUNT_ADAPTER = "tipiportal.network.AccountAdapter"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 
 LANGUAGE_CODE = "fr"

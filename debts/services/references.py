@@ -3,6 +3,8 @@
 import datetime
 import secrets
 
+from django.contrib.auth import get_user_model
+from django.db import transaction
 from django.utils import timezone
 
 from debts.models import DebtorReference, LinkAttempt, ReferenceLink
@@ -19,25 +21,31 @@ class ReferenceLinkRefused(Exception):
 def reference_link(*, user, client: TipiClient, reference: str, access_code: str) -> DebtorReference:
     """A citizen links a debtor reference to their account with the code printed on the bill.
 
-    Failures are counted in the database (shared by every web process) and throttled.
+    Failures are counted in the database (shared by every web process) and throttled. The
+    account's row is locked while its attempts are counted, the code checked and the attempt
+    recorded: parallel attempts queue up, so no more than LINK_FAILURES_ALLOWED codes are checked.
     """
-    since = timezone.now() - LINK_FAILURE_WINDOW
-    if LinkAttempt.objects.filter(user=user, succeeded=False, at__gte=since).count() >= LINK_FAILURES_ALLOWED:
-        raise ReferenceLinkRefused(
-            "Trop d'essais infructueux : pour votre sécurité, réessayez dans 15 minutes "
-            "ou contactez le service qui vous a envoyé la facture."
-        )
-    debtor = DebtorReference.objects.filter(client=client, reference=reference.strip()).first()
-    typed = "".join(access_code.split()).upper()
-    # Compare in constant time, and against a dummy when the reference is unknown.
-    expected = debtor.access_code if debtor else "-" * len(typed)
-    if debtor is None or not secrets.compare_digest(typed.encode(), expected.encode()):
-        LinkAttempt.objects.create(user=user, succeeded=False)
+    with transaction.atomic():
+        get_user_model().objects.select_for_update().filter(pk=user.pk).first()
+        since = timezone.now() - LINK_FAILURE_WINDOW
+        if LinkAttempt.objects.filter(user=user, succeeded=False, at__gte=since).count() >= LINK_FAILURES_ALLOWED:
+            raise ReferenceLinkRefused(
+                "Trop d'essais infructueux : pour votre sécurité, réessayez dans 15 minutes "
+                "ou contactez le service qui vous a envoyé la facture."
+            )
+        debtor = DebtorReference.objects.filter(client=client, reference=reference.strip()).first()
+        typed = "".join(access_code.split()).upper()
+        # Compare in constant time, and against a dummy when the reference is unknown.
+        expected = debtor.access_code if debtor else "-" * len(typed)
+        succeeded = debtor is not None and secrets.compare_digest(typed.encode(), expected.encode())
+        LinkAttempt.objects.create(user=user, succeeded=succeeded)
+        if succeeded:
+            ReferenceLink.objects.get_or_create(user=user, debtor=debtor)
+    if not succeeded:
+        # Raised after the commit, so that the failed attempt stays counted.
         raise ReferenceLinkRefused(
             "La référence ou le code d'accès est incorrect. Recopiez-les tels qu'ils figurent sur votre facture."
         )
-    LinkAttempt.objects.create(user=user, succeeded=True)
-    ReferenceLink.objects.get_or_create(user=user, debtor=debtor)
     return debtor
 
 

@@ -132,3 +132,61 @@ def test_logs_carry_no_email_and_are_json(caplog, client):
     record.request_id = "abc"
     line = json.loads(JsonFormatter("%(levelname)s %(request_id)s %(message)s").format(record))
     assert line["request_id"] == "abc"
+
+
+# --- Every rate limit counts the client's address; counters are atomic (issue 13, items 2 and 5) ---
+
+
+def test_allauth_counts_the_same_client_address_as_the_rest_of_the_site(settings):
+    from allauth.account.adapter import get_adapter
+
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    behind = RequestFactory().post("/compte/login/", REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    forged = RequestFactory().post("/compte/login/", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert get_adapter(behind).get_client_ip(behind) == "198.51.100.7"
+    assert get_adapter(forged).get_client_ip(forged) == "203.0.113.9"
+
+
+def test_a_forged_forwarded_for_does_not_escape_allauths_login_limit(client):
+    from allauth.account.models import EmailAddress
+
+    from tests.factories import UserFactory
+
+    citizen = UserFactory(email="camille.noel@example.fr")
+    EmailAddress.objects.create(user=citizen, email=citizen.email, verified=True, primary=True)
+    for n in range(6):
+        forged = {"REMOTE_ADDR": "203.0.113.66", "HTTP_X_FORWARDED_FOR": f"192.0.2.{n}"}
+        client.post("/compte/login/", {"login": f"inconnu{n}@example.fr", "password": "x"}, **forged)
+    forged = {"REMOTE_ADDR": "203.0.113.66", "HTTP_X_FORWARDED_FOR": "192.0.2.200"}
+    client.post("/compte/login/", {"login": citizen.email, "password": "motdepasse-solide-2026"}, **forged)
+    assert "_auth_user_id" not in client.session
+
+
+def test_rate_counters_count_each_hit_and_take_back_a_released_one():
+    from tipiportal.models import RateCounter
+    from tipiportal.network import rate_limit_consume, rate_limit_release
+
+    hits = [rate_limit_consume(scope="essai", value="198.51.100.7", rate="3/h") for _ in range(4)]
+    assert [(hit.count, hit.allowed) for hit in hits] == [(1, True), (2, True), (3, True), (4, False)]
+    assert rate_limit_consume(scope="autre", value="198.51.100.7", rate="3/h").count == 1
+    assert rate_limit_consume(scope="essai", value="198.51.100.8", rate="3/h").count == 1
+    rate_limit_release(hits[-1])
+    rate_limit_release(hits[-1])
+    assert rate_limit_consume(scope="essai", value="198.51.100.7", rate="3/h").count == 3
+    # Neither the address nor the scope is kept in clear.
+    assert not RateCounter.objects.filter(key__contains="198.51").exists()
+
+
+def test_rate_counters_of_past_windows_are_dropped(monkeypatch):
+    import time as time_module
+
+    from tipiportal.models import RateCounter
+    from tipiportal.network import rate_limit_consume, rate_parse
+
+    assert rate_parse("30/h") == (30, 3600) and rate_parse("5/15m") == (5, 900) and rate_parse("2/s") == (2, 1)
+    rate_limit_consume(scope="essai", value="a", rate="1/m")
+    real_time, real_now = time_module.time, timezone.now
+    monkeypatch.setattr("tipiportal.network.time.time", lambda: real_time() + 3600)
+    monkeypatch.setattr("tipiportal.network.timezone.now", lambda: real_now() + datetime.timedelta(hours=1))
+    assert rate_limit_consume(scope="essai", value="a", rate="1/m").allowed
+    assert RateCounter.objects.count() == 1
