@@ -8,11 +8,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from payments.tipi import PORTAL_PROTOCOLS, Protocol
-
-MIN_CARD_CENTS = 100  # M3: under 1 € TIPI refuses a card payment
-MAX_CARD_CENTS = 150_000  # M2: from 1 500 € a card payment over the Internet is not allowed
-
+from payments.tipi import PORTAL_PROTOCOLS, Protocol, montant_block_code
 
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: it is typed from paper
 ACCESS_CODE_LENGTH = 10
@@ -286,11 +282,7 @@ class Debt(models.Model):
     @property
     def card_block_code(self) -> str | None:
         """M3/M2 when the amount cannot be paid by card at all, else None."""
-        if self.amount_cents < MIN_CARD_CENTS:
-            return "M3"
-        if self.amount_cents >= MAX_CARD_CENTS:
-            return "M2"
-        return None
+        return montant_block_code(self.amount_cents)
 
     @property
     def tipi_protocol(self) -> Protocol:

@@ -29,6 +29,7 @@ from .protocol import (
     is_valid_objet,
     is_valid_refdet,
     is_valid_urlcl,
+    montant_block_code,
 )
 from .refdet import compose_refdet
 from .url_aller import (
@@ -86,6 +87,7 @@ __all__ = [
     "is_valid_refdet",
     "is_valid_urlcl",
     "make_anomaly",
+    "montant_block_code",
     "normalise_objet",
     "parse_dattrans",
     "parse_url_retour",

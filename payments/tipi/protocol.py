@@ -108,6 +108,16 @@ def is_valid_numcli(value: str) -> bool:
     return _NUMCLI_RE.fullmatch(value) is not None
 
 
+def montant_block_code(cents: int) -> str | None:
+    """The anomaly TIPI raises for a card payment of this amount: M2 (1500 EUR or more),
+    M3 (under 1 EUR), or None when the amount may be paid by card (annex 10)."""
+    if cents >= MONTANT_MAX_EXCLUSIVE:
+        return "M2"
+    if cents < MONTANT_MIN:
+        return "M3"
+    return None
+
+
 def is_valid_exer(value: str) -> bool:
     """Return True when EXER is 4 ASCII digits (annex 4, format SSAA)."""
     return _EXER_RE.fullmatch(value) is not None

@@ -15,8 +15,6 @@ from urllib.parse import quote, urlencode
 
 from .anomalies import Anomaly
 from .protocol import (
-    MONTANT_MAX_EXCLUSIVE,
-    MONTANT_MIN,
     OBJET_MAX_EXCLUSIVE,
     REFDET_PATTERNS,
     SAISIES,
@@ -28,6 +26,7 @@ from .protocol import (
     is_valid_numcli,
     is_valid_objet,
     is_valid_urlcl,
+    montant_block_code,
 )
 
 #: URL aller parameters in the order of the spec's syntax (annex 6):
@@ -159,12 +158,8 @@ def check_url_aller(params: Mapping[str, object], protocol: Protocol | int) -> l
         # (111111) est faite en premier" - that check is M4's.
         if montant != TEST_MONTANT:
             report("M4", "montant")
-    else:
-        cents = int(montant)
-        if cents >= MONTANT_MAX_EXCLUSIVE:
-            report("M2", "montant")
-        if cents < MONTANT_MIN:
-            report("M3", "montant")
+    elif code := montant_block_code(int(montant)):
+        report(code, "montant")
 
     mel = p.get("mel")
     if mel is None:
