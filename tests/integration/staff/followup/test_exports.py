@@ -180,3 +180,75 @@ def test_the_exports_page_offers_both_lists_with_their_filters(agent):
         "/gestion/suivi/transactions/export.csv",
         "/gestion/suivi/transactions/export.xlsx",
     }
+
+
+# --- Control characters (which XLSX cannot hold) -------------------------------------------------
+
+
+@pytest.fixture
+def answering_agent(agent):
+    """The agent's client answering as the server would (a 500 rather than the exception)."""
+    agent.raise_request_exception = False
+    return agent
+
+
+def debtor_cells(response) -> list[dict[str, str]]:
+    """The exported debts as header → value, CSV or XLSX, in file order."""
+    if response["Content-Type"].startswith("text/csv"):
+        rows = read_csv(response)
+        return [dict(zip(rows[0], row)) for row in rows[1:]]
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    header = [cell.value for cell in sheet[1]]
+    return [dict(zip(header, (cell.value for cell in row))) for row in sheet.iter_rows(min_row=2)]
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_debt_export_with_control_characters_answers_with_them_removed(answering_agent, fmt):
+    tipi_client = TipiClientFactory(label="Cantine du Nord")
+    plain = DebtFactory(client=tipi_client, debtor_name="DUPONT\x01 Jean", label="CANTINE\x1f MARS\x7f 2026")
+    formula = DebtFactory(client=tipi_client, debtor_name='=\x02HYPERLINK("http://x")', label="\x0b@SOMME(A1)")
+    response = answering_agent.get(f"/gestion/suivi/exports/dettes.{fmt}")
+    assert response.status_code == 200
+    by_ref = {cells["Référence (REFDET)"]: cells for cells in debtor_cells(response)}
+    assert by_ref[plain.refdet]["Débiteur"] == "DUPONT Jean"
+    assert by_ref[plain.refdet]["Objet"] == "CANTINE MARS 2026"
+    assert by_ref[formula.refdet]["Débiteur"] == '\'=HYPERLINK("http://x")'  # the guard still applies
+    assert by_ref[formula.refdet]["Objet"] == "'@SOMME(A1)"
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_a_file_imported_with_a_control_character_exports(answering_agent, settings, tmp_path, fmt):
+    """The character comes in through the real importer (an INDIGO file) and out through the export."""
+    from debts.importers import DebtRecord
+    from debts.importers.samples import write_indigo
+    from debts.services.imports import debts_import, import_batch_create
+
+    settings.IMPORTS_DIR = tmp_path / "imports"
+    tipi_client = TipiClientFactory(label="Cantine du Nord")
+    record = DebtRecord(
+        line_no=0,
+        ref_parts={"codexer": "2026", "numtitre": "00000042", "numordre": "000001", "nature_titre": "01"},
+        amount_cents=3808,
+        debtor_ref="D0000042",
+        debtor_name="LEFÈVRE\x01 Marie",
+        debtor_address="12 RUE DE L'ÉGLISE\n42000 SAINT-ÉTIENNE",
+        label="=CANTINE\x1f MARS 2026",
+        issued_on=None,
+        taken_in_charge_on=None,
+        raw="",
+    )
+    path = tmp_path / "titres.txt"
+    with path.open("wb") as out:
+        write_indigo(out, [record])
+    batch = import_batch_create(client=tipi_client, fmt="indigo", path=path, filename=path.name)
+    batch = debts_import(batch=batch)
+    assert (batch.state, batch.imported) == ("done", 1)
+    debt = Debt.objects.get()
+    assert debt.debtor_name == "LEFÈVRE\x01 Marie"  # stored as received: the export is what cleans it
+
+    response = answering_agent.get(f"/gestion/suivi/exports/dettes.{fmt}")
+    assert response.status_code == 200
+    [cells] = debtor_cells(response)
+    assert cells["Référence (REFDET)"] == debt.refdet
+    assert cells["Débiteur"] == "LEFÈVRE Marie"
+    assert cells["Objet"] == "'=CANTINE MARS 2026"
