@@ -239,7 +239,20 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEBUG
 WHITENOISE_AUTOREFRESH = DEBUG
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+# Production sends real e-mail, or none with dummymail://; never to the console, files or memory,
+# where password-reset and confirmation links could be read back (logs, disk).
+_EMAIL_URL = env.str("EMAIL_URL", default="")
+if not DEBUG:
+    if not _EMAIL_URL:
+        raise ImproperlyConfigured(
+            "EMAIL_URL must be set in production (DEBUG off): smtp+tls://…, or dummymail:// to send no e-mail."
+        )
+    _scheme = _EMAIL_URL.split("://", 1)[0].lower()
+    if _scheme in ("consolemail", "filemail", "memorymail"):
+        raise ImproperlyConfigured(
+            f"EMAIL_URL {_scheme}:// keeps messages readable on the machine: not in production (DEBUG off)."
+        )
+EMAIL_CONFIG = env.email_url_config(_EMAIL_URL or "consolemail://")
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ne-pas-repondre@localhost")
 

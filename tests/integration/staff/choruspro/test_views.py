@@ -195,6 +195,7 @@ def test_the_sandbox_is_never_routed_nor_installed_in_production():
         "ALLOWED_HOSTS": "paiement.ville.example",
         "PORTAL_PUBLIC_URL": "https://paiement.ville.example",
         "TIPI_SANDBOX": "0",
+        "EMAIL_URL": "dummymail://",  # production refuses to start without one
     }
     clean = {
         k: v
