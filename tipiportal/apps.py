@@ -1,4 +1,8 @@
+import logging
+
 from django.apps import AppConfig
+
+logger = logging.getLogger(__name__)
 
 
 class TipiportalConfig(AppConfig):
@@ -6,3 +10,10 @@ class TipiportalConfig(AppConfig):
 
     name = "tipiportal"
     verbose_name = "Portail TIPI"
+
+    def ready(self) -> None:
+        from tipiportal import checks  # registers the deploy checks
+
+        # gunicorn runs no checks: what `check --deploy` refuses is said at every start too.
+        for problem in checks.return_source_problems():
+            logger.error("%s: %s %s", problem.id, problem.msg, problem.hint)

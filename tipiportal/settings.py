@@ -35,8 +35,12 @@ PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000"
 TIPI_BASE_URL = env.str(
     "TIPI_BASE_URL", default=PORTAL_PUBLIC_URL if TIPI_SANDBOX else "https://www.payfip.gouv.fr"
 ).rstrip("/")
-# Source addresses allowed to POST returns (empty: any). Addresses or networks (CIDR).
+# Source addresses allowed to POST returns: DGFiP's outgoing addresses, as DGFiP gives them
+# (docs/deployment.md), addresses or networks (CIDR). Empty means any source, which production
+# refuses (`check --deploy`, and a message at start): whoever starts a payment sees every field
+# TIPI echoes, OBJET included, and could post a "P" for it. Unless the risk is accepted below.
 TIPI_RETURN_ALLOWED_IPS = env.list("TIPI_RETURN_ALLOWED_IPS", default=[])
+TIPI_RETURN_ACCEPT_ANY_SOURCE = env.bool("TIPI_RETURN_ACCEPT_ANY_SOURCE", default=False)
 # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; nobody else's.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # Public forms are rate-limited per client address (tipiportal.network.client_ip, behind the

@@ -90,7 +90,7 @@ def _close(
     outcome: str,
     detail: str = "",
     flags: list[str] | None = None,
-    transaction: LockedTransaction | None = None,
+    transaction_id: int | None = None,
     resultrans: str = "",
 ) -> str:
     closed = queries.notice_close(
@@ -98,7 +98,7 @@ def _close(
         outcome=outcome,
         detail=detail,
         flags=flags or [],
-        transaction_id=transaction.id if transaction else None,
+        transaction_id=transaction_id,
         resultrans=resultrans,
     )
     if not closed:
@@ -118,14 +118,12 @@ def _address_allowed(remote_addr: str | None) -> bool:
     return any(address in ipaddress.ip_network(entry, strict=False) for entry in allowed)
 
 
-def _find_transaction(retour: UrlRetour) -> tuple[LockedTransaction | None, list[str]]:
-    if retour.objet:
-        return queries.transaction_lock(retour.objet), []
-    # A real return without OBJET (a hand-built URL, an old integration): fall back on the
-    # latest pending attempt with the same echoed fields, and flag it for staff. Rare: ORM.
-    candidate = (
-        Transaction.objects.select_for_update()
-        .filter(
+def _close_without_token(notice: StoredNotice, retour: UrlRetour) -> str:
+    """A return without OBJET is never applied: NUMCLI, REFDET, MONTANT and MEL are all in the
+    URL aller, so whoever started the attempt could forge it (a P, or an X activating a client).
+    It is linked to the latest pending attempt it resembles and left to staff. Rare: ORM."""
+    candidate_id = (
+        Transaction.objects.filter(
             client__numcli=retour.numcli,
             refdet=retour.refdet,
             amount_cents=retour.montant,
@@ -133,9 +131,16 @@ def _find_transaction(retour: UrlRetour) -> tuple[LockedTransaction | None, list
             state=Transaction.State.PENDING,
         )
         .order_by("-created_at")
+        .values_list("pk", flat=True)
         .first()
     )
-    return (queries.transaction_as_locked(candidate) if candidate else None), ["matched_without_token"]
+    result = retour.resultrans
+    if candidate_id is None:
+        return _close(
+            notice, Outcome.UNMATCHED, "OBJET absent et aucune tentative en attente ne correspond", resultrans=result
+        )
+    detail = "OBJET absent : non appliqué ; vérifiez ce paiement auprès de la DGFiP avant d'y donner suite"
+    return _close(notice, Outcome.REVIEW, detail, ["matched_without_token"], candidate_id, result)
 
 
 def _mismatches(transaction: LockedTransaction, retour: UrlRetour) -> list[str]:
@@ -159,7 +164,7 @@ def _process(notice: StoredNotice) -> str:
 
     The transaction row is locked: a repeat is a no-op (`duplicate`), a contradiction (R after
     P, another NUMAUTO) is recorded and not applied (`conflict`), a late `P` is applied and
-    flagged. Forged or broken notices change nothing.
+    flagged. Forged or broken notices change nothing; one without OBJET is left to staff.
     """
     if not _address_allowed(notice.remote_addr):
         return _close(notice, Outcome.REFUSED_IP, f"adresse {notice.remote_addr} non autorisée")
@@ -167,22 +172,26 @@ def _process(notice: StoredNotice) -> str:
         retour = parse_url_retour(notice.body)
     except InvalidUrlRetour as exc:
         return _close(notice, Outcome.MALFORMED, " ; ".join(exc.problems))
-    transaction, flags = _find_transaction(retour)
+    if not retour.objet:
+        return _close_without_token(notice, retour)
+    transaction = queries.transaction_lock(retour.objet)
     result = retour.resultrans
     if transaction is None:
-        return _close(notice, Outcome.UNMATCHED, "aucune transaction pour ce jeton", flags, resultrans=result)
+        return _close(notice, Outcome.UNMATCHED, "aucune transaction pour ce jeton", resultrans=result)
     problems = _mismatches(transaction, retour)
     if problems:
-        return _close(notice, Outcome.UNMATCHED, " ; ".join(problems), flags, resultrans=result)
-    return _apply_result(notice, transaction, retour, flags)
+        return _close(notice, Outcome.UNMATCHED, " ; ".join(problems), resultrans=result)
+    return _apply_result(notice, transaction, retour)
 
 
-def _apply_result(notice: StoredNotice, transaction: LockedTransaction, retour: UrlRetour, flags: list[str]) -> str:
+def _apply_result(notice: StoredNotice, transaction: LockedTransaction, retour: UrlRetour) -> str:
+    """Only ever reached through OBJET (the attempt's unguessable token)."""
     result = retour.resultrans
     current = transaction.resultrans
+    flags: list[str] = []
 
     def close(outcome: str, detail: str = "") -> str:
-        return _close(notice, outcome, detail, flags, transaction, result)
+        return _close(notice, outcome, detail, flags, transaction.id, result)
 
     if current == result and (result != "P" or transaction.numauto == retour.numauto):
         return close(Outcome.DUPLICATE)
@@ -195,7 +204,7 @@ def _apply_result(notice: StoredNotice, transaction: LockedTransaction, retour: 
         return close(Outcome.CONFLICT, f"{result} après {current}")
     if result == "P" and transaction.state != Transaction.State.PENDING:
         # A late P (the user gave up, or a refusal came first): money was taken, apply it.
-        flags = flags + [f"late_after_{transaction.state}"]
+        flags.append(f"late_after_{transaction.state}")
     if result == "P":
         if transaction.debt_id is not None:
             flags += debt_payment_received(debt_id=transaction.debt_id)
@@ -209,8 +218,9 @@ def _apply_result(notice: StoredNotice, transaction: LockedTransaction, retour: 
 
 
 def _client_activated(client_id: int) -> None:
-    """An activation return (SAISIE=X, P): the client becomes active (annex 11)."""
+    """An activation return (SAISIE=X, P): the client becomes active (annex 11), and its history says why."""
     client = TipiClient.objects.select_for_update().get(pk=client_id)
     if client.state == TipiClient.State.NEW:
         client.state = TipiClient.State.ACTIVE
+        client._change_reason = TipiClient.ACTIVATED_REASON
         client.save(update_fields=["state"])

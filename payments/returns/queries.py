@@ -61,20 +61,6 @@ def transaction_lock(token: str) -> LockedTransaction | None:
     return LockedTransaction(*row[:7], params=_json(row[7]), flags=_json(row[8]))
 
 
-def transaction_as_locked(transaction: Transaction) -> LockedTransaction:
-    return LockedTransaction(
-        transaction.pk,
-        transaction.client_id,
-        transaction.debt_id,
-        transaction.saisie,
-        transaction.state,
-        transaction.resultrans,
-        transaction.numauto,
-        transaction.params,
-        list(transaction.flags),
-    )
-
-
 def transaction_settle(transaction: LockedTransaction, *, state: str, resultrans: str, numauto: str, dattrans) -> None:
     values = {
         "state": state,

@@ -23,11 +23,13 @@ SUSPICIOUS_FILTER = "suspicious"
 SUSPICIOUS_OUTCOMES = (
     ReturnNotice.Outcome.RECEIVED,  # stored but never processed
     ReturnNotice.Outcome.UNMATCHED,
+    ReturnNotice.Outcome.REVIEW,  # without OBJET: maybe a real payment, maybe a forgery
     ReturnNotice.Outcome.CONFLICT,
     ReturnNotice.Outcome.MALFORMED,
     ReturnNotice.Outcome.REFUSED_IP,
 )
-# Flags notice_apply sets on an applied notice that still deserves a look.
+# Flags notice_apply sets on a notice that still deserves a look (matched_without_token: on the
+# notices to review; on applied ones too, from before returns without OBJET stopped being applied).
 SUSPICIOUS_FLAG_PREFIXES = ("late_after_", "matched_without_token", "debt_was_")
 FLAG_LABELS = {
     "matched_without_token": "retrouvé sans jeton (OBJET absent)",
@@ -45,6 +47,7 @@ OUTCOME_SHORT_LABELS = {
     "duplicate": "Doublon",
     "conflict": "Contradictoire",
     "unmatched": "Sans transaction",
+    "review": "À vérifier",
     "malformed": "Mal formé",
     "refused_ip": "Adresse refusée",
 }

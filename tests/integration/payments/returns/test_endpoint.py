@@ -112,12 +112,37 @@ def test_mismatched_field_changes_nothing(client, field):
     assert notice.detail
 
 
-def test_return_without_objet_falls_back_on_echoed_fields_and_is_flagged(client):
+def test_return_without_objet_is_linked_to_the_attempt_it_resembles_flagged_and_not_applied(client):
+    # Behaviour changed on purpose (issue 13, item 1): the echoed fields are all in the URL aller,
+    # so a return without OBJET could be anyone's; it used to be applied, it is now left to staff.
     transaction = TransactionFactory()
     post(client, retour_body(transaction, objet=None))
     transaction.refresh_from_db()
-    assert transaction.state == Transaction.State.PAID
-    assert "matched_without_token" in ReturnNotice.objects.get().flags
+    assert transaction.state == Transaction.State.PENDING
+    assert transaction.debt.state == Debt.State.OPEN
+    notice = ReturnNotice.objects.get()
+    assert notice.outcome == ReturnNotice.Outcome.REVIEW
+    assert notice.transaction == transaction and notice.resultrans == "P"
+    assert notice.flags == ["matched_without_token"]
+
+
+def test_return_without_objet_resembling_no_pending_attempt_is_unmatched(client):
+    transaction = TransactionFactory()
+    post(client, retour_body(transaction, objet=None, mel="autre@exemple.fr"))
+    transaction.refresh_from_db()
+    assert transaction.state == Transaction.State.PENDING
+    notice = ReturnNotice.objects.get()
+    assert (notice.outcome, notice.transaction, notice.flags) == (ReturnNotice.Outcome.UNMATCHED, None, [])
+
+
+def test_activation_return_without_objet_leaves_the_client_new(client):
+    transaction = TransactionFactory(
+        saisie="X", debt=None, client=TipiClientFactory(state="new"), refdet="999900000000999999", amount_cents=111111
+    )
+    post(client, retour_body(transaction, objet=None))
+    transaction.client.refresh_from_db()
+    assert transaction.client.state == "new"
+    assert ReturnNotice.objects.get().outcome == ReturnNotice.Outcome.REVIEW
 
 
 @pytest.mark.parametrize(

@@ -174,6 +174,7 @@ def production_env(database_url: str, workdir: Path) -> dict[str, str]:
         "DATABASE_CONNECT_TIMEOUT": "3",
         "PORTAL_PUBLIC_URL": "https://paiement.ville.example",
         "EMAIL_URL": "dummymail://",  # production refuses to start without one
+        "TIPI_RETURN_ACCEPT_ANY_SOURCE": "1",  # the returns come from this machine
         "STATIC_ROOT": str(workdir / "static"),
         "RETURNS_SPOOL_DIR": str(workdir / "spool"),
         "LOG_LEVEL": "WARNING",
