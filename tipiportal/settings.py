@@ -61,6 +61,10 @@ RETURNS_SPOOL_DIR = env.path("RETURNS_SPOOL_DIR", default=BASE_DIR / "var" / "re
 # The sandbox plays PISTE and Chorus Pro (both environments) at /chorus-sandbox/, reached over
 # HTTP like the real ones: only the base URLs differ. On with the TIPI sandbox; never in production.
 CHORUS_SANDBOX = env.bool("CHORUS_SANDBOX", default=TIPI_SANDBOX)
+# A sandbox "pays" with a test card and posts returns: production must never route one.
+for _sandbox, _on in (("TIPI_SANDBOX", TIPI_SANDBOX), ("CHORUS_SANDBOX", CHORUS_SANDBOX)):
+    if _on and not DEBUG:
+        raise ImproperlyConfigured(f"{_sandbox} must be off in production (DEBUG off): it fakes the real service.")
 # Queued after every confirmed debt import (dotted paths of tasks taking no argument): public
 # bodies among the new debtors go to Chorus Pro, not to card payment.
 DEBTS_AFTER_IMPORT_TASKS = ["choruspro.tasks.public_bodies_detect_task"]

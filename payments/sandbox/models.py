@@ -4,6 +4,9 @@ import uuid
 
 from django.db import models
 
+# The start of callback_status when the sandbox would not post to URLCL (not the portal's address).
+CALLBACK_REFUSED = "refusé"
+
 
 class SandboxClient(models.Model):
     class State(models.TextChoices):
@@ -46,3 +49,7 @@ class SandboxOperation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.params.get('refdet')} {self.resultrans}"
+
+    @property
+    def callback_refused(self) -> bool:
+        return self.callback_status.startswith(CALLBACK_REFUSED)

@@ -4,13 +4,15 @@ import datetime
 import logging
 import secrets
 from collections.abc import Mapping
+from urllib.parse import urlsplit
 
 import requests
+from django.conf import settings
 from django.utils import timezone
 
 from debts.models import Debt
 from payments.models import TipiClient
-from payments.sandbox.models import SandboxClient, SandboxOperation
+from payments.sandbox.models import CALLBACK_REFUSED, SandboxClient, SandboxOperation
 from payments.tipi import (
     TEST_CARD_CVV,
     TEST_CARD_NUMBER,
@@ -176,7 +178,25 @@ def retour_fields(operation: SandboxOperation) -> dict[str, str]:
     return fields
 
 
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """(scheme, host, port) as a browser compares origins; None if the URL has no clear one."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        return None
+    return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
+
+
 def _post_back(urlcl: str, fields: dict[str, str]) -> str:
+    # Anyone can hand the sandbox a URL aller: it must not post returns (or anything) elsewhere.
+    portal = settings.PORTAL_PUBLIC_URL
+    if _origin(urlcl) is None or _origin(urlcl) != _origin(portal):
+        logger.warning("sandbox: URLCL outside the portal's address (PORTAL_PUBLIC_URL), not posted")
+        return f"{CALLBACK_REFUSED} : URLCL n'est pas à l'adresse du portail ({portal})"
     try:
         response = requests.post(urlcl, data=fields, timeout=10, allow_redirects=False)
     except requests.RequestException as exc:

@@ -175,7 +175,8 @@ def test_retour_echoes_the_given_parameters_only():
     }
 
 
-def test_card_page_posts_back_to_urlcl(client, monkeypatch):
+def test_card_page_posts_back_to_urlcl(client, monkeypatch, settings):
+    settings.PORTAL_PUBLIC_URL = "http://portail.example"  # the sandbox posts back to the portal only
     debt = DebtFactory()
     posted = {}
 
