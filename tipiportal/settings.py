@@ -1,7 +1,8 @@
 """Settings of the TIPI portal, all from the environment (django-environ).
 
 Development defaults are safe: DEBUG is off unless asked for, and then SQLite and the
-built-in TIPI sandbox are used. Production refuses to start without SECRET_KEY.
+built-in TIPI sandbox are used. Production (DEBUG off) refuses to start without SECRET_KEY or
+EMAIL_URL, or with a sandbox; tipiportal/checks.py adds what `check --deploy` refuses.
 """
 
 import os
