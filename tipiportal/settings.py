@@ -158,12 +158,21 @@ MIDDLEWARE = [
 ROOT_URLCONF = "tipiportal.urls"
 WSGI_APPLICATION = "tipiportal.wsgi.application"
 
+# Templates are compiled once per process (cached.Loader), which Django 5.2 also does when
+# "loaders" is unset, DEBUG or not (django/template/engine.py): said here so that adding a loader
+# cannot drop it in production. In development runserver's autoreloader empties the cache when a
+# template changes (django/template/autoreload.py). "loaders" replaces APP_DIRS (they exclude each other).
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
-        "APP_DIRS": True,
         "OPTIONS": {
+            "loaders": [
+                (
+                    "django.template.loaders.cached.Loader",
+                    ["django.template.loaders.filesystem.Loader", "django.template.loaders.app_directories.Loader"],
+                ),
+            ],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
