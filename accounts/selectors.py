@@ -82,13 +82,15 @@ DEBT_LIST_FIELDS = (
 
 
 def account_debt_list(user) -> QuerySet[Debt]:
-    """account_debts for the list and its polled states: only the columns they show (one query)."""
+    """account_debts for the list and its polled states: only the columns they show (one query).
+    The id last breaks ties (one REFDET in two clients, same day), so that pages neither repeat nor skip a debt."""
     return (
         account_debts(user)
         .select_related(None)
         .select_related("client")
         .only(*DEBT_LIST_FIELDS)
         .annotate(**public_body_annotation())
+        .order_by("-online_from", "refdet", "pk")
     )
 
 

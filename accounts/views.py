@@ -1,92 +1,63 @@
 """The citizen's account (SAISIE=A): linked references, the debt list, pay one debt."""
 
-from html import escape
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.forms import PayConfirmForm, ReferenceLinkForm
 from accounts.selectors import (
-    DebtStatus,
     account_debt_get,
     account_debt_list,
     account_references,
     account_transaction_find,
     debt_status,
 )
-from debts.models import Debt
 from debts.services.references import ReferenceLinkRefused, reference_link, reference_unlink
 from payments.selectors import transaction_status
 from payments.services.transactions import PaymentRefused, account_payment_start
 from payments.session import transaction_remember
-from payments.templatetags.money import euros
 from tipiportal.network import TOO_MANY, too_many_posts
 
-# One row of the debt list (templates/accounts/debt_list.html puts them in its <tbody>). A family
-# account lists hundreds of debts: through the template engine (ten variables, two date filters
-# and a {% url %} per row) 500 rows took 50 to 100 ms, as one format string per row about 5 ms
-# (bench/account_page.py); the HTML is the same, byte for byte. static/js/account.js and the
-# tests rely on data-debt-id, .debt-status, status-<code> and the "Payer" link hidden when unpayable.
-DEBT_ROW_HTML = """
-    <tr data-debt-id="{pk}">
-      <td>{refdet}<br><span class="hint">{client}</span></td>
-      <td>{label}</td>
-      <td>{issued_on}</td>
-      <td>{online_until}</td>
-      <td>{amount}</td>
-      <td class="debt-status status-{code}">{status}</td>
-      <td class="debt-action"><a class="button" href="{pay_url}"{hidden}>Payer<span class="visually-hidden"> \
-la facture {refdet}</span></a></td>
-    </tr>"""
-_PK_PLACEHOLDER = "987654321"
+# A family account has tens of debts: past a page, the list (and its polled states) is paged.
+DEBTS_PER_PAGE = 100
 
 
-def debt_rows_html(rows: list[tuple[Debt, DebtStatus]]) -> SafeString:
-    """The <tr> of each (debt, status). Every text is escaped here with html.escape, which is
-    what Django's escape runs (format_html's lazy-aware wrappers alone would triple the cost)."""
-    pay_url = reverse("accounts:debt-pay", args=[int(_PK_PLACEHOLDER)])  # reversed once, not per row
-    return mark_safe(
-        "".join(
-            DEBT_ROW_HTML.format(
-                pk=debt.pk,
-                refdet=escape(debt.refdet),
-                client=escape(debt.client.label),
-                label=escape(debt.label or "–"),
-                issued_on=f"{debt.issued_on:%d/%m/%Y}" if debt.issued_on else "–",
-                online_until=f"{debt.online_until:%d/%m/%Y}",
-                amount=escape(euros(debt.amount_cents)),
-                code=escape(status.code),
-                status=escape(status.label),
-                pay_url=escape(pay_url.replace(_PK_PLACEHOLDER, str(debt.pk))),
-                hidden="" if status.payable else " hidden",
-            )
-            for debt, status in rows
-        )
-    )
+def _debt_page(request: HttpRequest) -> Page:
+    """The page of the account's debts asked for by ?page= (the last one past the end, the first
+    one when made up): the list and its polled states read the same one."""
+    return Paginator(account_debt_list(request.user), DEBTS_PER_PAGE).get_page(request.GET.get("page"))
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    """The query string the page links keep (a payment's token), "page" left out."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
 
 
 @login_required
 @never_cache
 def debt_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
-    rows = [(debt, debt_status(debt, today)) for debt in account_debt_list(request.user)]
+    page = _debt_page(request)
     payment = None
     # Another account's (or a made-up) token shows no payment panel, and nothing of it.
     if transaction := account_transaction_find(request.user, request.GET.get("paiement", "")):
         payment = {"transaction": transaction, "status": transaction_status(transaction)}
     context = {
-        "rows_html": debt_rows_html(rows),
+        "page": page,
+        "rows": [(debt, debt_status(debt, today)) for debt in page],
+        "query": _query_without_page(request),
         "payment": payment,
         # A listed debt comes from a linked reference: ask only when there is none.
-        "has_references": bool(rows) or account_references(request.user).exists(),
+        "has_references": page.paginator.count > 0 or account_references(request.user).exists(),
     }
     return render(request, "accounts/debt_list.html", context)
 
@@ -95,10 +66,11 @@ def debt_list(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def debt_states(request: HttpRequest) -> JsonResponse:
-    """Polled by the list: each debt's status, so the page updates without a reload."""
+    """Polled by the list: the status of each debt of the page shown (?page= as in the list's
+    links), so that it updates without a reload."""
     today = timezone.localdate()
     states = {}
-    for debt in account_debt_list(request.user):
+    for debt in _debt_page(request):
         status = debt_status(debt, today)
         states[str(debt.pk)] = {"code": status.code, "label": status.label, "payable": status.payable}
     return JsonResponse({"debts": states})

@@ -3,6 +3,7 @@
 import datetime
 import html
 
+import lxml.html
 import pytest
 from django.utils import timezone
 
@@ -165,3 +166,86 @@ def test_list_query_count_is_constant(client, citizen, django_assert_max_num_que
     assert response.text.count('data-debt-id="') == count
     with django_assert_max_num_queries(6):
         client.get("/compte/etat/")
+
+
+def listed_ids(response) -> list[int]:
+    tree = lxml.html.fromstring(response.content.decode())
+    return [int(pk) for pk in tree.xpath("//tr/@data-debt-id")]
+
+
+def test_rows_keep_the_hooks_of_the_live_status_script(client, citizen):
+    """static/js/account.js finds each row by data-debt-id, its .debt-status cell and its "Payer" link."""
+    payable = linked_debt(
+        citizen, label="<b>Cantine</b> & garderie", amount_cents=4520, issued_on=datetime.date(2026, 1, 5)
+    )
+    paid = linked_debt(citizen, debtor=payable.debtor, state=Debt.State.PAID, label="", issued_on=None)
+    response = client.get("/compte/")
+    assert "&lt;b&gt;Cantine&lt;/b&gt; &amp; garderie" in response.text  # escaped, not markup
+    tree = lxml.html.fromstring(response.content.decode())
+    (row,) = tree.xpath(f'//tr[@data-debt-id="{payable.pk}"]')
+    cells = [cell.text_content().strip() for cell in row.xpath("td")]
+    assert cells[0] == f"{payable.refdet}{payable.client.label}"
+    assert cells[1:5] == ["<b>Cantine</b> & garderie", "05/01/2026", f"{payable.online_until:%d/%m/%Y}", "45,20\xa0€"]
+    (status,) = row.xpath('td[contains(@class, "debt-status")]')
+    assert status.get("class") == "debt-status status-payable" and status.text_content() == "À payer"
+    (pay,) = row.xpath('td[@class="debt-action"]/a')
+    assert pay.get("href") == f"/compte/dettes/{payable.pk}/payer/" and pay.get("hidden") is None
+    assert pay.text_content() == f"Payer la facture {payable.refdet}"
+    (row,) = tree.xpath(f'//tr[@data-debt-id="{paid.pk}"]')
+    assert [cell.text_content().strip() for cell in row.xpath("td")][1:3] == ["–", "–"]
+    assert row.xpath('td[contains(@class, "debt-status")]/@class') == ["debt-status status-paid"]
+    assert row.xpath('td[@class="debt-action"]/a')[0].get("hidden") is not None  # the boolean attribute
+
+
+def test_no_debt_yet_says_so(client, citizen):
+    ReferenceLink.objects.create(user=citizen, debtor=DebtorReferenceFactory())
+    text = client.get("/compte/").text
+    assert "Aucune facture pour le moment." in text and "Page suivante" not in text
+
+
+def test_above_100_debts_the_list_is_paged_and_queries_do_not_grow(client, citizen, django_assert_max_num_queries):
+    debtors = [DebtorReferenceFactory() for _ in range(3)]
+    debts = [linked_debt(citizen, debtor=debtors[n % 3]) for n in range(130)]
+    with django_assert_max_num_queries(8):
+        first = client.get("/compte/")
+    with django_assert_max_num_queries(8):
+        second = client.get("/compte/?page=2")
+    first_ids, second_ids = listed_ids(first), listed_ids(second)
+    assert len(first_ids) == 100 and len(second_ids) == 30
+    assert not set(first_ids) & set(second_ids)
+    assert set(first_ids) | set(second_ids) == {debt.pk for debt in debts}
+    # The polled states answer for the rows of the page shown, in as few queries as before.
+    assert lxml.html.fromstring(second.content.decode()).xpath("//@data-states-url") == ["/compte/etat/?page=2"]
+    with django_assert_max_num_queries(6):
+        states = client.get("/compte/etat/?page=2").json()["debts"]
+    assert sorted(map(int, states)) == sorted(second_ids)
+    assert sorted(map(int, client.get("/compte/etat/").json()["debts"])) == sorted(first_ids)
+
+
+def test_page_links_in_french_keep_the_rest_of_the_query(client, citizen):
+    debtor = DebtorReferenceFactory()
+    for _ in range(101):
+        linked_debt(citizen, debtor=debtor)
+
+    def pagination(url):
+        (nav,) = lxml.html.fromstring(client.get(url).content.decode()).xpath('//nav[@class="pagination"]')
+        links = {link.text_content(): link.get("href") for link in nav.xpath(".//a")}
+        return links, nav.xpath('.//*[@aria-current="page"]')[0].text_content()
+
+    assert pagination("/compte/") == ({"Page suivante": "?page=2"}, "Page 1 sur 2")
+    assert pagination("/compte/?paiement=jeton&page=2") == (
+        {"Page précédente": "?paiement=jeton&page=1"},
+        "Page 2 sur 2",
+    )
+    # A page past the end shows the last one, a made-up one the first.
+    assert len(listed_ids(client.get("/compte/?page=99"))) == 1
+    assert len(listed_ids(client.get("/compte/?page=abc"))) == 100
+
+
+def test_up_to_100_debts_there_is_no_pagination(client, citizen):
+    debtor = DebtorReferenceFactory()
+    for _ in range(100):
+        linked_debt(citizen, debtor=debtor)
+    response = client.get("/compte/")
+    assert len(listed_ids(response)) == 100
+    assert 'class="pagination"' not in response.text
