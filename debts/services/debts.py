@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
@@ -108,34 +109,65 @@ class DebtActionRefused(Exception):
     """The action does not apply to the debt in its current state (French message)."""
 
 
+# Changing a debt's state by hand (mark paid, cancel, undo a payment; on the debt's page or by
+# reconciliation) takes this one permission. Agents and administrators hold it (tipiportal.roles,
+# granted by the roles migration): whoever may reconcile may mark paid, and the reverse.
+STATE_CHANGE_PERMISSION = "debts.reconcile_debt"
+
+REASON_REQUIRED = "Indiquez le motif : il est conservé dans l'historique de la dette."
+
+# action: (states it applies to, state after, French refusal for each other state)
 _ACTIONS = {
     DebtEvent.Action.CANCEL: (
         (Debt.State.OPEN, Debt.State.IN_PROGRESS),
         Debt.State.CANCELLED,
-        "Seule une dette à payer ou en cours de validation peut être annulée.",
+        dict.fromkeys(
+            (Debt.State.PAID, Debt.State.CANCELLED),
+            "Seule une dette à payer ou en cours de validation peut être annulée.",
+        ),
     ),
+    # Paid by card (in progress: TIPI's P arrived) or by another means (still open: cheque, cash
+    # at the Trésorerie); the same rule whether staff do it on the debt's page or reconcile.
     DebtEvent.Action.MARK_PAID: (
         (Debt.State.OPEN, Debt.State.IN_PROGRESS),
         Debt.State.PAID,
-        "Seule une dette à payer ou en cours de validation peut être marquée payée.",
+        {Debt.State.PAID: "La dette est déjà payée.", Debt.State.CANCELLED: "La dette est annulée."},
     ),
 }
 
 
-def _debt_staff_action(*, debt: Debt, action: str, user, reason: str) -> Debt:
-    allowed, target, refusal = _ACTIONS[action]
-    if not reason.strip():
-        raise DebtActionRefused("Indiquez le motif : il est conservé dans l'historique de la dette.")
-    with db_transaction.atomic():
-        debt = Debt.objects.select_for_update().get(pk=debt.pk)
-        if debt.state not in allowed:
-            raise DebtActionRefused(refusal)
-        DebtEvent.objects.create(
-            debt=debt, action=action, state_before=debt.state, state_after=target, reason=reason.strip(), user=user
-        )
-        debt.state = target
-        debt.save(update_fields=["state", "updated_at"])
+def debt_state_change_allowed(*, user) -> bool:
+    return user is not None and user.has_perm(STATE_CHANGE_PERMISSION)
+
+
+def debt_state_change_check(*, user) -> None:
+    """PermissionDenied (a 403 for a view) unless this staff member may change a debt's state."""
+    if not debt_state_change_allowed(user=user):
+        raise PermissionDenied
+
+
+def _debt_state_write(*, debt: Debt, action: str, target: str, user, reason: str) -> Debt:
+    """The one writer of a staff change of state, the debt's row locked by the caller: the
+    DebtEvent (who, why, before, after), then the save that django-simple-history records."""
+    DebtEvent.objects.create(
+        debt=debt, action=action, state_before=debt.state, state_after=target, reason=reason, user=user
+    )
+    debt.state = target
+    debt._history_user = user  # the history row names them outside a request too (a command)
+    debt.save(update_fields=["state", "updated_at"])
     return debt
+
+
+def _debt_staff_action(*, debt: Debt, action: str, user, reason: str) -> Debt:
+    allowed, target, refusals = _ACTIONS[action]
+    debt_state_change_check(user=user)
+    if not reason.strip():
+        raise DebtActionRefused(REASON_REQUIRED)
+    with db_transaction.atomic():
+        locked = Debt.objects.select_for_update().get(pk=debt.pk)
+        if locked.state not in allowed:
+            raise DebtActionRefused(refusals[locked.state])
+        return _debt_state_write(debt=locked, action=action, target=target, user=user, reason=reason.strip())
 
 
 def debt_cancel(*, debt: Debt, user, reason: str) -> Debt:
@@ -144,11 +176,13 @@ def debt_cancel(*, debt: Debt, user, reason: str) -> Debt:
 
 
 def debt_mark_paid(*, debt: Debt, user, reason: str) -> Debt:
-    """Staff confirm the payment (Hélios, a return file, another means of payment). Audited."""
+    """Staff confirm the payment (Hélios, a return file, another means of payment). Audited.
+
+    The one way a debt becomes paid: the debt's page and the reconciliation (ticked, or a file)
+    both call it, so the permission, the states and the refusals are the same on every path.
+    Raises PermissionDenied, or DebtActionRefused with a French message.
+    """
     return _debt_staff_action(debt=debt, action=DebtEvent.Action.MARK_PAID, user=user, reason=reason)
-
-
-# --- Citizen accounts and their debtor references ----------------------------------------
 
 
 def debt_undo_paid(*, debt: Debt, user, reason: str) -> Debt:
@@ -158,22 +192,15 @@ def debt_undo_paid(*, debt: Debt, user, reason: str) -> Debt:
     reconciled TIPI payment; open for a payment confirmed by another means), else in progress.
     Audited like the other actions, with the reason.
     """
+    debt_state_change_check(user=user)
     if not reason.strip():
-        raise DebtActionRefused("Indiquez le motif : il est conservé dans l'historique de la dette.")
+        raise DebtActionRefused(REASON_REQUIRED)
     with db_transaction.atomic():
-        debt = Debt.objects.select_for_update().get(pk=debt.pk)
-        if debt.state != Debt.State.PAID:
+        locked = Debt.objects.select_for_update().get(pk=debt.pk)
+        if locked.state != Debt.State.PAID:
             raise DebtActionRefused("Seule une dette payée peut revenir à son état précédent.")
-        marked = debt.events.filter(action=DebtEvent.Action.MARK_PAID).order_by("-at", "-pk").first()
+        marked = locked.events.filter(action=DebtEvent.Action.MARK_PAID).order_by("-at", "-pk").first()
         target = marked.state_before if marked is not None else Debt.State.IN_PROGRESS
-        DebtEvent.objects.create(
-            debt=debt,
-            action=DebtEvent.Action.UNDO_PAID,
-            state_before=debt.state,
-            state_after=target,
-            reason=reason.strip(),
-            user=user,
+        return _debt_state_write(
+            debt=locked, action=DebtEvent.Action.UNDO_PAID, target=target, user=user, reason=reason.strip()
         )
-        debt.state = target
-        debt.save(update_fields=["state", "updated_at"])
-    return debt

@@ -1,10 +1,11 @@
-"""Reconciliation: staff confirm that TIPI payments reached the accounts (in progress → paid).
+"""Reconciliation: staff confirm that payments reached the accounts (mostly TIPI's: in progress → paid).
 
-One by one, in bulk (ticked on the page), or from the CSV the authority's accounting software
-exports (REFDET and payment date per line). Every debt goes through `debt_mark_paid`, so each
-one is audited (DebtEvent with its reason, and the debt's history); a wrong one is undone with
-`debt_undo_paid`. Each line is applied on its own: the good lines of a file are applied, the bad
-ones are reported with their number and a French message.
+One by one (the debt's page), in bulk (ticked on the page), or from the CSV the authority's
+accounting software exports (REFDET and payment date per line). Every debt goes through
+`debt_mark_paid`, the one way a debt becomes paid: the same permission, the same states and the
+same refusals as on the debt's page, each debt audited (DebtEvent with its reason, and the debt's
+history); a wrong one is undone with `debt_undo_paid`. Each line is applied on its own: the good
+lines of a file are applied, the bad ones are reported with their number and a French message.
 """
 
 import csv
@@ -12,20 +13,13 @@ import datetime
 import re
 from dataclasses import dataclass, field
 
-from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from debts.models import Debt
-from debts.services.debts import DebtActionRefused, debt_mark_paid
+from debts.services.debts import DebtActionRefused, debt_mark_paid, debt_state_change_check
 from payments.models import TipiClient
 
 MAX_FILE_LINES = 5000  # one web request; a larger export is split (a message says so)
-
-STATE_REFUSALS = {
-    Debt.State.OPEN: "La dette n'est pas en cours de validation : aucun paiement TIPI confirmé n'a été reçu pour elle.",
-    Debt.State.PAID: "La dette est déjà payée.",
-    Debt.State.CANCELLED: "La dette est annulée.",
-}
 
 
 class ReconciliationFileRefused(Exception):
@@ -161,20 +155,12 @@ def reconciliation_file_read(
 # --- Applying ---------------------------------------------------------------------------
 
 
-def debt_reconcile(*, debt: Debt, user, reason: str) -> Debt:
-    """One debt in progress (a `P` return arrived) confirmed paid, row locked, audited.
-
-    Raises DebtActionRefused with a French message when the debt is not in progress.
-    """
-    with db_transaction.atomic():
-        locked = Debt.objects.select_for_update().get(pk=debt.pk)
-        if locked.state != Debt.State.IN_PROGRESS:
-            raise DebtActionRefused(STATE_REFUSALS[locked.state])
-        return debt_mark_paid(debt=locked, user=user, reason=reason)
-
-
 def debts_reconcile(*, debt_ids: list[int], user, reason: str) -> ReconciliationReport:
-    """The debts ticked on the page, each confirmed paid on its own (the others are reported)."""
+    """The debts ticked on the page, each confirmed paid on its own (the others are reported).
+
+    Raises PermissionDenied before anything when the user may not mark a debt paid.
+    """
+    debt_state_change_check(user=user)
     reason = reason.strip()
     if not reason:
         raise DebtActionRefused("Indiquez le motif : il est conservé dans l'historique de chaque dette.")
@@ -187,7 +173,7 @@ def debts_reconcile(*, debt_ids: list[int], user, reason: str) -> Reconciliation
             continue
         report.lines_read += 1
         try:
-            done = debt_reconcile(debt=debt, user=user, reason=f"Rapprochement : {reason}")
+            done = debt_mark_paid(debt=debt, user=user, reason=f"Rapprochement : {reason}")
         except DebtActionRefused as refused:
             report.issues.append(LineIssue(None, debt.refdet, str(refused)))
         else:
@@ -201,8 +187,10 @@ def reconciliation_file_apply(
     """An accounting export: each good line's debt (of this client) confirmed paid, with the reason
     "Rapprochement fichier X, ligne N, payé le JJ/MM/AAAA"; every bad line reported.
 
-    Raises ReconciliationFileRefused when the file as a whole cannot be used.
+    Raises ReconciliationFileRefused when the file as a whole cannot be used, PermissionDenied
+    before reading it when the user may not mark a debt paid.
     """
+    debt_state_change_check(user=user)
     today = today or timezone.localdate()
     lines, issues, read, header = reconciliation_file_read(content, today=today)
     report = ReconciliationReport(source=filename, client=client, lines_read=read, header_skipped=header)
@@ -223,7 +211,7 @@ def reconciliation_file_apply(
             continue
         reason = f"Rapprochement fichier {filename}, ligne {line.line_no}, payé le {line.paid_on:%d/%m/%Y}"
         try:
-            done = debt_reconcile(debt=debt, user=user, reason=reason)
+            done = debt_mark_paid(debt=debt, user=user, reason=reason)
         except DebtActionRefused as refused:
             report.issues.append(LineIssue(line.line_no, line.refdet, str(refused)))
         else:

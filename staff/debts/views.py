@@ -1,6 +1,7 @@
 """Debts (/gestion/dettes/): list, detail, cancel / mark paid with a reason, citizens linked to the reference.
 
-Every view requires an agent; they call services and selectors only.
+Every view requires an agent; they call services and selectors only. Cancelling and marking
+paid also take the permission the services check (debts.services.debts.STATE_CHANGE_PERMISSION).
 """
 
 from django.contrib import messages
@@ -18,7 +19,7 @@ from debts.selectors import (
     debts_for_staff_detail,
     user_by_email,
 )
-from debts.services.debts import DebtActionRefused, debt_cancel, debt_mark_paid
+from debts.services.debts import DebtActionRefused, debt_cancel, debt_mark_paid, debt_state_change_check
 from debts.services.references import reference_link_by_staff, reference_unlink
 from staff.debts.forms import DebtActionForm, DebtFilterForm
 from tipiportal.roles import agent_required
@@ -71,6 +72,8 @@ DEBT_ACTIONS = {
 
 
 def _debt_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    # The service refuses a POST anyway; this spares the form to whom may not send it (403).
+    debt_state_change_check(user=request.user)
     debt = get_object_or_404(Debt.objects.select_related("client"), pk=pk)
     spec = DEBT_ACTIONS[action]
     form = DebtActionForm(request.POST or None)

@@ -9,7 +9,6 @@ import datetime
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from debts.models import Debt
 from debts.selectors import debts_for_staff
-from debts.services.debts import DebtActionRefused, debt_undo_paid
+from debts.services.debts import DebtActionRefused, debt_state_change_check, debt_undo_paid
 from debts.services.reconciliation import ReconciliationFileRefused, debts_reconcile, reconciliation_file_apply
 from payments.models import ReturnNotice, Transaction
 from staff.debts.forms import DebtActionForm, DebtFilterForm
@@ -46,11 +45,6 @@ def _query_without_page(request: HttpRequest) -> str:
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
-
-
-def _reconciler(request: HttpRequest) -> None:
-    if not request.user.has_perm("debts.reconcile_debt"):
-        raise PermissionDenied
 
 
 # --- Dashboard -------------------------------------------------------------------------------
@@ -201,7 +195,9 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
 @agent_required
 @require_POST
 def reconcile_bulk(request: HttpRequest) -> HttpResponse:
-    _reconciler(request)
+    # The services check it again (debt_mark_paid, as on the debt's page); checked first here so
+    # that whom may not reconcile gets a 403 whatever they sent.
+    debt_state_change_check(user=request.user)
     form = BulkReconcileForm(request.POST)
     if not form.is_valid():
         return _reconciliation_page(request, bulk_form=form, status=400)
@@ -213,7 +209,7 @@ def reconcile_bulk(request: HttpRequest) -> HttpResponse:
 @agent_required
 @require_POST
 def reconcile_file(request: HttpRequest) -> HttpResponse:
-    _reconciler(request)
+    debt_state_change_check(user=request.user)
     form = ReconcileFileForm(request.POST, request.FILES)
     if form.is_valid():
         upload = form.cleaned_data["file"]
@@ -231,18 +227,17 @@ def reconcile_file(request: HttpRequest) -> HttpResponse:
 @agent_required
 @require_http_methods(["GET", "POST"])
 def reconcile_undo(request: HttpRequest, pk: int) -> HttpResponse:
+    debt_state_change_check(user=request.user)  # as on the debt's page: no form for whom may not send it
     debt = get_object_or_404(Debt.objects.select_related("client"), pk=pk)
     form = DebtActionForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST":
-        _reconciler(request)
-        if form.is_valid():
-            try:
-                debt_undo_paid(debt=debt, user=request.user, reason=form.cleaned_data["reason"])
-            except DebtActionRefused as refused:
-                messages.error(request, str(refused))
-            else:
-                messages.success(request, f"Le paiement de la dette {debt.refdet} est défait.")
-            return redirect("followup:reconciliation")
+    if request.method == "POST" and form.is_valid():
+        try:
+            debt_undo_paid(debt=debt, user=request.user, reason=form.cleaned_data["reason"])
+        except DebtActionRefused as refused:
+            messages.error(request, str(refused))
+        else:
+            messages.success(request, f"Le paiement de la dette {debt.refdet} est défait.")
+        return redirect("followup:reconciliation")
     return render(
         request, "staff/followup/reconcile_undo.html", {"debt": debt, "form": form}, status=400 if form.errors else 200
     )

@@ -480,7 +480,7 @@ def test_mark_paid_an_in_progress_debt(staff, staff_user):
         staff_user,
     )
     again = staff.post(f"/gestion/dettes/{debt.pk}/marquer-payee/", {"reason": "Deux fois"}, follow=True)
-    assert "Seule une dette à payer ou en cours de validation peut être marquée payée." in again.text
+    assert "La dette est déjà payée." in again.text  # the reconciliation's words: one rule, one message
     assert DebtEvent.objects.count() == 1
 
 

@@ -176,14 +176,10 @@ def test_a_file_applies_its_good_lines_and_reports_every_bad_one(agent, agent_us
     assert response.status_code == 200
     summary = doc(response).xpath("//*[@id='report-summary']")[0].text_content()
     assert "10 lignes lues (ligne d'en-tête comprise)" in summary
-    assert "2 dettes marquées payées" in summary and "7 lignes en anomalie" in summary
+    # An open debt the accounting saw paid is marked paid, as on its own page (debt_mark_paid's rule).
+    assert "3 dettes marquées payées" in summary and "6 lignes en anomalie" in summary
     assert table_rows(response, "report-issues") == [
         ["3", "999999999999999999", "Référence (REFDET) inconnue pour le client Cantine du Nord."],
-        [
-            "4",
-            d["open"].refdet,
-            "La dette n'est pas en cours de validation : aucun paiement TIPI confirmé n'a été reçu pour elle.",
-        ],
         ["6", d["paid"].refdet, "La dette est déjà payée."],
         ["7", d["cancelled"].refdet, "La dette est annulée."],
         ["8", d["other_client"].refdet, "Référence (REFDET) inconnue pour le client Cantine du Nord."],
@@ -193,13 +189,14 @@ def test_a_file_applies_its_good_lines_and_reports_every_bad_one(agent, agent_us
     applied = table_rows(response, "report-applied")
     assert [(row[0], row[1], row[4]) for row in applied] == [
         ("2", d["a"].refdet, f"{one:%d/%m/%Y}"),
+        ("4", d["open"].refdet, f"{one:%d/%m/%Y}"),
         ("5", d["b"].refdet, f"{two:%d/%m/%Y}"),
     ]
     states = {key: Debt.objects.get(pk=debt.pk).state for key, debt in d.items() if key not in ("north", "south")}
     assert states == {
         "a": "paid",
         "b": "paid",
-        "open": "open",
+        "open": "paid",
         "paid": "paid",
         "cancelled": "cancelled",
         "other_client": "in_progress",
@@ -221,6 +218,14 @@ def test_a_file_applies_its_good_lines_and_reports_every_bad_one(agent, agent_us
             "paid",
             agent_user,
             f"Rapprochement fichier paiements-novembre.csv, ligne 5, payé le {two:%d/%m/%Y}",
+        ),
+        (
+            d["open"].pk,
+            "mark_paid",
+            "open",
+            "paid",
+            agent_user,
+            f"Rapprochement fichier paiements-novembre.csv, ligne 4, payé le {one:%d/%m/%Y}",
         ),
     ]
 
@@ -257,20 +262,24 @@ def test_bulk_marks_the_ticked_debts_paid_and_reports_the_others(agent, agent_us
     d = debts
     response = agent.post(
         f"{URL}selection/",
-        {"debts": [d["a"].pk, d["other_client"].pk, d["open"].pk], "reason": "Relevé Hélios du 21/11"},
+        {
+            "debts": [d["a"].pk, d["other_client"].pk, d["open"].pk, d["cancelled"].pk],
+            "reason": "Relevé Hélios du 21/11",
+        },
     )
     assert response.status_code == 200
-    assert "3 lignes lues" in doc(response).xpath("//*[@id='report-summary']")[0].text_content()
-    assert table_rows(response, "report-issues") == [
-        [
-            d["open"].refdet,
-            "La dette n'est pas en cours de validation : aucun paiement TIPI confirmé n'a été reçu pour elle.",
-        ]
+    assert "4 lignes lues" in doc(response).xpath("//*[@id='report-summary']")[0].text_content()
+    # An open debt is marked paid, as on its own page (debt_mark_paid's rule); a cancelled one is not.
+    assert table_rows(response, "report-issues") == [[d["cancelled"].refdet, "La dette est annulée."]]
+    assert [row[0] for row in table_rows(response, "report-applied")] == [  # in the debts' order (REFDET)
+        d["a"].refdet,
+        d["open"].refdet,
+        d["other_client"].refdet,
     ]
-    assert [row[0] for row in table_rows(response, "report-applied")] == [d["a"].refdet, d["other_client"].refdet]
     assert Debt.objects.get(pk=d["a"].pk).state == Debt.State.PAID
     assert Debt.objects.get(pk=d["other_client"].pk).state == Debt.State.PAID
-    assert Debt.objects.get(pk=d["open"].pk).state == Debt.State.OPEN
+    assert Debt.objects.get(pk=d["open"].pk).state == Debt.State.PAID
+    assert Debt.objects.get(pk=d["cancelled"].pk).state == Debt.State.CANCELLED
     assert set(DebtEvent.objects.values_list("reason", "user")) == {
         ("Rapprochement : Relevé Hélios du 21/11", agent_user.pk)
     }
@@ -280,6 +289,7 @@ def test_bulk_marks_the_ticked_debts_paid_and_reports_the_others(agent, agent_us
     assert {a.get("href") for a in page.xpath("//table[@id='recent']//a[starts-with(., 'Défaire')]")} == {
         f"{URL}dettes/{d['a'].pk}/defaire/",
         f"{URL}dettes/{d['other_client'].pk}/defaire/",
+        f"{URL}dettes/{d['open'].pk}/defaire/",
     }
 
 
