@@ -69,7 +69,8 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 @dataclass(frozen=True)
 class RateLimitHit:
-    """One counted hit: allowed or not, and what rate_limit_release needs to take it back."""
+    """One counted hit: allowed or not, and what rate_limit_release needs to take it back
+    (`count`: this window's hits so far, this one included)."""
 
     key: str
     window_start: int
@@ -88,28 +89,35 @@ def rate_limit_consume(*, scope: str, value: str, rate: str) -> RateLimitHit:
     """Count one hit of `value` (an address, an account) against `rate` for `scope`.
 
     One statement increments and reads the counter, so N parallel hits get the counts 1…N and
-    exactly `limit` are allowed (a cache's read-then-write lets them all through). Fixed windows:
-    up to twice the limit across a window's edge, as django-ratelimit did.
+    exactly `limit` are allowed (a cache's read-then-write let them all through). Sliding window:
+    the previous window's hits weigh by how much of it still lies within the last period, so
+    failures just before a window's edge still count just after it.
     """
     limit, seconds = rate_parse(rate)
     now = time.time()
     window_start = int(now) - int(now) % seconds
     key = hashlib.sha256(f"{scope}\0{value}".encode()).hexdigest()
-    expires_at = datetime.datetime.fromtimestamp(window_start + seconds, tz=datetime.UTC)
+    # Kept one more period: the next window weighs it.
+    expires_at = datetime.datetime.fromtimestamp(window_start + 2 * seconds, tz=datetime.UTC)
     table = connection.ops.quote_name(RateCounter._meta.db_table)
-    quoted = {name: connection.ops.quote_name(name) for name in ("key", "window_start", "count", "expires_at")}
+    key_c, start_c, count_c, expires_c = (
+        connection.ops.quote_name(name) for name in ("key", "window_start", "count", "expires_at")
+    )
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} ({quoted['key']}, {quoted['window_start']}, {quoted['count']}, {quoted['expires_at']}) "
-            f"VALUES (%s, %s, 1, %s) ON CONFLICT ({quoted['key']}, {quoted['window_start']}) "
-            f"DO UPDATE SET {quoted['count']} = {table}.{quoted['count']} + 1 RETURNING {quoted['count']}",
+            f"INSERT INTO {table} ({key_c}, {start_c}, {count_c}, {expires_c}) VALUES (%s, %s, 1, %s) "
+            f"ON CONFLICT ({key_c}, {start_c}) DO UPDATE SET {count_c} = {table}.{count_c} + 1 RETURNING {count_c}",
             [key, window_start, expires_at],
         )
         (count,) = cursor.fetchone()
     if count == 1:
         # A new window: drop the windows that are over (cheap, indexed), so the table stays small.
         RateCounter.objects.filter(expires_at__lt=timezone.now()).delete()
-    return RateLimitHit(key=key, window_start=window_start, count=count, allowed=count <= limit)
+    # The previous window is closed: its count no longer grows (only releases lower it).
+    previous = RateCounter.objects.filter(key=key, window_start=window_start - seconds).values_list("count", flat=True)
+    weight = 1 - (now - window_start) / seconds
+    estimate = count + (previous.first() or 0) * weight
+    return RateLimitHit(key=key, window_start=window_start, count=count, allowed=estimate <= limit)
 
 
 def rate_limit_release(hit: RateLimitHit) -> None:

@@ -190,3 +190,15 @@ def test_rate_counters_of_past_windows_are_dropped(monkeypatch):
     monkeypatch.setattr("tipiportal.network.timezone.now", lambda: real_now() + datetime.timedelta(hours=1))
     assert rate_limit_consume(scope="essai", value="a", rate="1/m").allowed
     assert RateCounter.objects.count() == 1
+
+
+def test_rate_limits_slide_across_a_windows_edge(monkeypatch):
+    from tipiportal.network import rate_limit_consume
+
+    clock = {"now": 1_800_000_000 + 899.5}  # half a second before a 15-minute window's edge
+    monkeypatch.setattr("tipiportal.network.time.time", lambda: clock["now"])
+    assert all(rate_limit_consume(scope="essai", value="a", rate="5/15m").allowed for _ in range(5))
+    clock["now"] += 1  # the next window
+    assert not rate_limit_consume(scope="essai", value="a", rate="5/15m").allowed
+    clock["now"] += 900  # a whole period later: the old failures are forgotten
+    assert rate_limit_consume(scope="essai", value="a", rate="5/15m").allowed
