@@ -6,6 +6,7 @@ group names. Citizens have neither and never reach these pages.
 
 from functools import wraps
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
@@ -21,6 +22,7 @@ AGENT_PERMISSIONS = [
     "payments.view_returnnotice",
     "payments.view_tipiclient",
 ]
+ADMINISTRATOR_PERMISSION = "payments.manage_tipi_clients"  # what makes an administrator
 ADMINISTRATOR_PERMISSIONS = AGENT_PERMISSIONS + [
     "payments.manage_tipi_clients",
     "payments.add_tipiclient",
@@ -31,13 +33,37 @@ ADMINISTRATOR_PERMISSIONS = AGENT_PERMISSIONS + [
 ]
 
 
+def second_factor_needed(user) -> bool:
+    """Staff who enrolled a device always use it; administrators must, when STAFF_OTP_REQUIRED
+    (on by default in production)."""
+    from django_otp import user_has_device
+
+    if user_has_device(user, confirmed=True):
+        return True
+    return settings.STAFF_OTP_REQUIRED and user.has_perm(ADMINISTRATOR_PERMISSION)
+
+
+def second_factor_missing(request) -> bool:
+    """A logged-in staff member who owes a TOTP code this session (django-otp's is_verified)."""
+    user = request.user
+    if not user.is_authenticated or not user.is_staff:
+        return False
+    verified = getattr(user, "is_verified", None)
+    if verified is not None and verified():
+        return False
+    return second_factor_needed(user)
+
+
 def _requires(permission: str):
     def decorator(view):
         @wraps(view)
         def wrapped(request, *args, **kwargs):
             user = request.user
             if not user.is_authenticated or not user.is_staff:
+                # The staff login (staff.auth), served at the admin's login URL.
                 return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+            if second_factor_missing(request):
+                return redirect_to_login(request.get_full_path(), reverse("staff_auth:verify"))
             if not user.has_perm(permission):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
@@ -48,7 +74,7 @@ def _requires(permission: str):
 
 
 agent_required = _requires("debts.access_staff_pages")
-administrator_required = _requires("payments.manage_tipi_clients")
+administrator_required = _requires(ADMINISTRATOR_PERMISSION)
 
 
 def roles_install(group_model, permission_model) -> None:

@@ -113,7 +113,8 @@ CHORUS_SANDBOX_TOKEN_SECONDS = env.int("CHORUS_SANDBOX_TOKEN_SECONDS", default=3
 CHORUS_SANDBOX_STEP_SECONDS = env.int("CHORUS_SANDBOX_STEP_SECONDS", default=30)
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The Django admin, whose login is the staff login with its second factor (staff.auth).
+    "staff.auth.apps.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -124,6 +125,8 @@ INSTALLED_APPS = [
     "django_tasks",
     "allauth",
     "allauth.account",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_tasks_db",
     "simple_history",
     "tipiportal",  # project-wide commands: demo_data, staff_user
@@ -148,6 +151,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): the second factor passed in this session (staff).
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # Who made a change, for the audit trail of debts and TIPI clients (django-simple-history).
@@ -234,6 +239,19 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "5/15m/ip,5/15m/key", "signup": "20/h/ip"
 # not REMOTE_ADDR (the proxy's own, the same for every citizen).
 ACCOUNT_ADAPTER = "tipiportal.network.AccountAdapter"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Staff log in at /gestion/admin/login/ (staff.auth; the Django admin's login too). Failures are
+# counted per account and per client address in this window (atomic counters, tipiportal.network):
+# past the limit even the right password waits.
+STAFF_LOGIN_FAILURES_PER_ACCOUNT = env.int("STAFF_LOGIN_FAILURES_PER_ACCOUNT", default=5)
+STAFF_LOGIN_FAILURES_PER_ADDRESS = env.int("STAFF_LOGIN_FAILURES_PER_ADDRESS", default=20)
+STAFF_LOGIN_FAILURE_WINDOW = env.str("STAFF_LOGIN_FAILURE_WINDOW", default="15m")
+# TOTP second factor (django-otp): staff who enrolled always use it; administrators must enrol and
+# use it when this is on: by default in production, off in development and tests (demo logins).
+STAFF_OTP_REQUIRED = env.bool("STAFF_OTP_REQUIRED", default=not DEBUG)
+OTP_TOTP_ISSUER = env.str("OTP_TOTP_ISSUER", default="Paiement en ligne - gestion")
+# Wrong codes are counted like passwords (STAFF_LOGIN_FAILURES_PER_ACCOUNT); django-otp's own
+# back-off would also refuse the right code typed within seconds of a typo.
+OTP_TOTP_THROTTLE_FACTOR = 0
 
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", "Français")]

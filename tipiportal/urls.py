@@ -7,6 +7,8 @@ from tipiportal.health import healthz, robots_txt
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("robots.txt", robots_txt, name="robots"),
+    # The staff login is the admin site's (staff.auth.site); its second factor's pages:
+    path("gestion/securite/", include("staff.auth.urls")),
     path("gestion/chorus-pro/", include("staff.choruspro.urls")),
     path("gestion/", include("staff.urls")),
     path("gestion/tipi/", include("staff.console.urls")),

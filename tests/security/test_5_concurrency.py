@@ -13,7 +13,7 @@ from django.test import Client
 
 from debts.models import LinkAttempt, ReferenceLink
 from debts.services.references import LINK_FAILURES_ALLOWED, ReferenceLinkRefused, reference_link
-from tests.factories import DebtorReferenceFactory, TipiClientFactory, UserFactory
+from tests.factories import DebtorReferenceFactory, TipiClientFactory, UserFactory, staff_member
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -64,3 +64,13 @@ def test_25_parallel_access_code_attempts_check_only_5_codes():
     assert outcomes.count("throttled") == 25 - LINK_FAILURES_ALLOWED
     assert LinkAttempt.objects.filter(user=user).count() == LINK_FAILURES_ALLOWED
     assert not ReferenceLink.objects.exists()
+
+
+def test_25_parallel_wrong_staff_passwords_check_only_the_allowed_number():
+    allowed = 5  # STAFF_LOGIN_FAILURES_PER_ACCOUNT
+    staff_member("dsi", "le-bon-mot-de-passe-2026", role="Administrateurs")
+    statuses = in_threads(
+        25, lambda n: Client().post("/gestion/admin/login/", {"username": "dsi", "password": f"faux-{n}"}).status_code
+    )
+    assert statuses.count(200) == allowed  # the form again, "incorrect"
+    assert statuses.count(429) == 25 - allowed

@@ -124,9 +124,11 @@ def test_staff_sees_every_page(staff, batch):
         assert response.status_code == 200, url
 
 
-def test_the_login_page_is_the_admins_and_leads_back(client, staff_user):
+def test_the_login_page_is_the_staff_login_and_leads_back(client, staff_user):
+    # The admin's login URL now serves the portal's own throttled staff login (staff.auth).
     response = client.get("/gestion/imports/", follow=True)
     assert response.redirect_chain[-1][0].startswith(LOGIN)
+    assert "Connexion à la gestion" in response.text and "Django" not in response.text
     response = client.post(
         f"{LOGIN}?next=/gestion/imports/",
         {"username": "agent", "password": "mot-de-passe-agent", "next": "/gestion/imports/"},

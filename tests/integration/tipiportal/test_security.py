@@ -192,6 +192,30 @@ def test_rate_counters_of_past_windows_are_dropped(monkeypatch):
     assert RateCounter.objects.count() == 1
 
 
+# --- The staff login's throttling does not get in the way (issue 13, item 3) -----------------
+
+
+def test_successful_staff_logins_are_not_counted_as_failures(client, settings):
+    from tests.factories import staff_member
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    staff_member("agent", "le-bon-mot-de-passe-2026")
+    for _ in range(8):
+        response = client.post("/gestion/admin/login/", {"username": "agent", "password": "le-bon-mot-de-passe-2026"})
+        assert response.status_code == 302
+        client.post("/compte/logout/")
+    assert client.post("/gestion/admin/login/", {"username": "agent", "password": "x"}).status_code == 200
+
+
+def test_a_citizen_account_cannot_log_in_at_the_staff_login(client):
+    from tests.factories import UserFactory
+
+    UserFactory(username="usager", password="motdepasse-solide-2026")
+    response = client.post("/gestion/admin/login/", {"username": "usager", "password": "motdepasse-solide-2026"})
+    assert response.status_code == 200 and "Identifiant ou mot de passe incorrect" in response.text
+    assert "_auth_user_id" not in client.session
+
+
 def test_rate_limits_slide_across_a_windows_edge(monkeypatch):
     from tipiportal.network import rate_limit_consume
 
