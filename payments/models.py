@@ -68,7 +68,10 @@ class TipiClient(models.Model):
         help_text="Le formulaire de saisie refuse une référence que le portail ne détient pas.",
     )
     state = models.CharField("état", max_length=8, choices=State.choices, default=State.NEW)
-    # Audit trail of every save (who, when, before/after: django-simple-history).
+    #: Why a client became active, in its history (simple-history's change reason: 100 characters at most).
+    ACTIVATED_REASON = "Activé par le retour de TIPI à son URL d'activation (SAISIE=X)"
+    # The client's one audit trail: every save (who, when, before/after, why: django-simple-history),
+    # from the console, the `tipi_client` command or the activation return; the console shows it.
     history = HistoricalRecords(
         verbose_name="historique d'un client TIPI", verbose_name_plural="historique des clients TIPI"
     )
@@ -198,36 +201,3 @@ class ReturnNotice(models.Model):
     @property
     def body_text(self) -> str:
         return bytes(self.body).decode("utf-8", errors="replace")
-
-
-class ClientEvent(models.Model):
-    """Who changed what on a TIPI client's configuration, from the console (audit trail).
-
-    `changes` lists the fields that changed, each as {"field", "label", "before", "after"},
-    the values as the page showed them (choice labels, "Oui"/"Non").
-    """
-
-    class Action(models.TextChoices):
-        CREATED = "created", "Création"
-        CHANGED = "changed", "Modification"
-
-    client = models.ForeignKey(TipiClient, on_delete=models.PROTECT, related_name="events", verbose_name="client")
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name="par",
-    )
-    at = models.DateTimeField("le", auto_now_add=True)
-    action = models.CharField("action", max_length=8, choices=Action.choices)
-    changes = models.JSONField("modifications", default=list, blank=True)
-
-    class Meta:
-        verbose_name = "modification d'un client TIPI"
-        verbose_name_plural = "modifications des clients TIPI"
-        ordering = ["-at", "-pk"]
-
-    def __str__(self) -> str:
-        return f"{self.get_action_display()} de {self.client_id} le {self.at:%d/%m/%Y %H:%M}"

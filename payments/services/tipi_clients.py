@@ -8,7 +8,7 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 
 from debts.models import Debt
-from payments.models import NUMCLI_MESSAGE, ClientEvent, ClientProtocol, TipiClient, Transaction
+from payments.models import NUMCLI_MESSAGE, ClientProtocol, TipiClient, Transaction
 from payments.services.transactions import return_url, transaction_start
 from payments.tipi import Anomaly, is_valid_numcli, test_url_params
 
@@ -112,15 +112,6 @@ def _client_errors(
     return errors
 
 
-def _client_display(client: TipiClient, field: str) -> str:
-    value = getattr(client, field)
-    if field in ("protocol", "state"):
-        return getattr(client, f"get_{field}_display")()
-    if isinstance(value, bool):
-        return "Oui" if value else "Non"
-    return str(value)
-
-
 def tipi_client_save(
     *,
     user,
@@ -133,13 +124,14 @@ def tipi_client_save(
     accept_only_known_debts: bool = False,
     state: str = TipiClient.State.NEW,
 ) -> TipiClient:
-    """Create a TIPI client (`client=None`) or change one, and record who changed what.
+    """Create a TIPI client (`client=None`) or change one; the client's history records who.
 
     Raises ValidationError mapping each field to its French messages: NUMCLI of 6 digits and
     unique, online delay of 10 to 360 days, the code recette (2 alphanumerics) for ROLMRE
     only, a state an administrator may set by hand (CLIENT_STATE_CHANGES; activation comes
     from the X return), NUMCLI and protocol frozen once the client has debts or payments.
     The client row is locked, so a concurrent activation return is never overwritten.
+    `user` is None for the IT department's command (no agent).
     """
     numcli, label, code_recette = numcli.strip(), " ".join(label.split()), code_recette.strip()
     with db_transaction.atomic():
@@ -165,32 +157,22 @@ def tipi_client_save(
             "state": state,
         }
         saved = before if before is not None else TipiClient()
-        changes = []
-        for field in _CLIENT_FIELDS:
-            if before is not None and getattr(before, field) == values[field]:
-                continue
-            shown_before = _client_display(before, field) if before is not None else ""
-            setattr(saved, field, values[field])
-            changes.append(
-                {
-                    "field": field,
-                    "label": str(TipiClient._meta.get_field(field).verbose_name),
-                    "before": shown_before,
-                    "after": _client_display(saved, field),
-                }
-            )
-        if before is not None and not changes:
+        changed = [field for field in _CLIENT_FIELDS if before is None or getattr(before, field) != values[field]]
+        if not changed:
             return before
+        for field in changed:
+            setattr(saved, field, values[field])
+        # simple-history takes the user from the request; a command or a shell has none.
+        saved._history_user = user
         try:
             with db_transaction.atomic():
                 if before is None:
                     saved.save(force_insert=True)
                 else:
-                    saved.save(update_fields=[change["field"] for change in changes])
+                    saved.save(update_fields=changed)
         except IntegrityError:  # the same NUMCLI saved meanwhile by another administrator
             raise ValidationError({"numcli": [f"Un autre client TIPI porte déjà le numéro {numcli}."]}) from None
-        action = ClientEvent.Action.CREATED if before is None else ClientEvent.Action.CHANGED
-        ClientEvent.objects.create(client=saved, user=user, action=action, changes=changes)
+    action = "created" if before is None else "changed"
     logger.info("tipi client %s %s by %s", saved.numcli, action, getattr(user, "pk", None))
     return saved
 

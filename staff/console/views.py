@@ -27,9 +27,11 @@ from payments.services.tipi_clients import (
 from payments.services.transactions import PaymentRefused
 from payments.session import transaction_remember, transaction_remembered
 from staff.console.forms import AttemptForm, ClientForm
+from staff.followup.audit import client_audit_entries
 from tipiportal.roles import administrator_required
 
 ATTEMPTS_PER_PAGE = 20
+HISTORY_ON_PAGE = 50
 ATTEMPT_SAISIES = (Transaction.Saisie.TEST, Transaction.Saisie.ACTIVATION)
 
 
@@ -148,7 +150,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "page": page,
         "attempts": _with_notice_fields(page.object_list),
         "activation": _activation(client),
-        "events": client.events.select_related("user")[:50],
+        "history": client_audit_entries(client, limit=HISTORY_ON_PAGE),
     }
     return render(request, "staff/console/client_detail.html", context, status=400 if form.errors else 200)
 

@@ -115,7 +115,8 @@ def _entries(records: list, kind: str) -> list[AuditEntry]:
         if before_unknown and kind == "debt":
             changes = _first_change(record, events.get(record.id, []), client_labels)
             before_unknown = _known_state_before(record, events.get(record.id, [])) is None
-        reason = ""
+        # A client's reason is simple-history's own (e.g. its activation by TIPI's X return).
+        reason = (record.history_change_reason or "") if kind == "client" else ""
         if kind == "debt" and (previous is None or previous.state != record.state):
             reason = _reason(record, events.get(record.id, []))
         entries.append(
@@ -207,6 +208,12 @@ def debt_audit_entries(debt: Debt) -> list[AuditEntry]:
     """Every recorded change of one debt, newest first."""
     records = list(debt.history.select_related("history_user").order_by("-history_date", "-history_id"))
     return _entries(records, "debt")
+
+
+def client_audit_entries(client: TipiClient, *, limit: int | None = None) -> list[AuditEntry]:
+    """Every recorded change of one TIPI client (console, command, activation return), newest first."""
+    records = client.history.select_related("history_user").order_by("-history_date", "-history_id")
+    return _entries(list(records[:limit] if limit else records), "client")
 
 
 def staff_user(pk: int):

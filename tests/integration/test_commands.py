@@ -1,7 +1,7 @@
 """The IT department's commands: tipi_client, import_debts (report and exit codes)."""
 
 import pytest
-from django.core.management import call_command
+from django.core.management import ManagementUtility, call_command
 from django.core.management.base import CommandError
 
 from debts.models import Debt
@@ -27,6 +27,111 @@ def test_tipi_client_add_refuses_bad_values(args, message):
     base.update(dict(zip(args[::2], args[1::2])))
     with pytest.raises(CommandError, match=message):
         call_command("tipi_client", "add", *[x for pair in base.items() for x in pair])
+
+
+def test_tipi_client_add_refuses_a_new_client_created_active(capsys, monkeypatch):
+    args = [
+        "tipi_client",
+        "add",
+        "--numcli",
+        "067890",
+        "--protocol",
+        "indigo",
+        "--label",
+        "Cantine",
+        "--state",
+        "active",
+    ]
+    with pytest.raises(CommandError, match="il devient actif au retour de son URL d'activation") as refused:
+        call_command(*args)
+    assert refused.value.returncode == 1
+    assert not TipiClient.objects.exists()
+    # As `manage.py` runs it: the French message on stderr, exit code 1. (run_from_argv closes the
+    # connections when done: not the test's own.)
+    monkeypatch.setattr("django.core.management.base.connections.close_all", lambda: None)
+    with pytest.raises(SystemExit) as exit_info:
+        ManagementUtility(["manage.py", *args]).execute()
+    assert exit_info.value.code == 1
+    assert "il devient actif au retour de son URL d'activation (SAISIE=X)" in capsys.readouterr().err
+    assert not TipiClient.objects.exists()
+
+
+def test_tipi_client_add_cannot_activate_an_existing_new_client():
+    call_command("tipi_client", "add", "--numcli", "067890", "--protocol", "indigo", "--label", "Cantine")
+    with pytest.raises(CommandError, match="pas à la main"):
+        call_command(
+            "tipi_client",
+            "add",
+            "--numcli",
+            "067890",
+            "--protocol",
+            "indigo",
+            "--label",
+            "Cantine",
+            "--state",
+            "active",
+        )
+    assert TipiClient.objects.get().state == "new"
+
+
+def test_a_client_added_by_the_command_has_the_console_s_history():
+    from payments.services.tipi_clients import tipi_client_save
+    from staff.followup.audit import client_audit_entries
+    from tests.factories import staff_member
+
+    call_command(
+        "tipi_client", "add", "--numcli", "067890", "--protocol", "rolmre", "--label", "Eau", "--code-recette", "EA"
+    )
+    by_command = TipiClient.objects.get(numcli="067890")
+    by_console = tipi_client_save(
+        user=staff_member("admin", "mot-de-passe-admin", role="Administrateurs"),
+        numcli="067891",
+        protocol="rolmre",
+        label="Eau",
+        online_delay_days=60,
+        code_recette="EA",
+    )
+
+    def readable(client):
+        return [
+            (
+                entry.type_label,
+                entry.reason,
+                [(c.label, c.before, c.after) for c in entry.changes if c.label != "numéro client TIPI"],
+            )
+            for entry in client_audit_entries(client)
+        ]
+
+    assert (
+        readable(by_command)
+        == readable(by_console)
+        == [
+            (
+                "Création",
+                "",
+                [
+                    ("protocole", "—", "ROLMRE (rôles)"),
+                    ("libellé", "—", "Eau"),
+                    ("délai de mise en ligne (jours)", "—", "60"),
+                    ("code recette (ROLMRE)", "—", "EA"),
+                    ("n'accepter que les dettes connues du portail", "—", "Non"),
+                    ("état", "—", "Nouveau (à activer)"),
+                ],
+            )
+        ]
+    )
+    assert client_audit_entries(by_command)[0].user is None  # no agent: the IT department's command
+
+
+def test_tipi_client_add_updates_through_the_service_and_keeps_unlisted_settings():
+    call_command("tipi_client", "add", "--numcli", "067890", "--protocol", "indigo", "--label", "Cantine")
+    TipiClient.objects.update(accept_only_known_debts=True)
+    call_command(
+        "tipi_client", "add", "--numcli", "067890", "--protocol", "indigo", "--label", "Cantine", "--delay", "90"
+    )
+    client = TipiClient.objects.get()
+    assert (client.online_delay_days, client.accept_only_known_debts, client.state) == (90, True, "new")
+    assert list(client.history.values_list("history_type", flat=True)) == ["~", "+"]
 
 
 def import_debts(*args):

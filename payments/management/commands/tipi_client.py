@@ -1,9 +1,15 @@
-"""`manage.py tipi_client add|list`: the TIPI clients, for the IT department."""
+"""`manage.py tipi_client add|list`: the TIPI clients, for the IT department.
+
+`add` goes through the console's service (`tipi_client_save`): the same rules, the same row
+lock and the same history. A client is created « Nouveau » (or « Inactif »): it becomes
+active when TIPI answers its activation URL (SAISIE=X), never from here.
+"""
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from payments.models import ClientProtocol, TipiClient
+from payments.services.tipi_clients import tipi_client_save
 
 
 class Command(BaseCommand):
@@ -17,7 +23,12 @@ class Command(BaseCommand):
         add.add_argument("--label", required=True, help="libellé (ex. « Restauration scolaire »)")
         add.add_argument("--delay", type=int, default=60, help="délai de mise en ligne en jours (10 à 360)")
         add.add_argument("--code-recette", default="", help="ROLMRE : code recette du contrat (2 caractères)")
-        add.add_argument("--state", choices=[s.value for s in TipiClient.State], default=None)
+        add.add_argument(
+            "--state",
+            choices=[s.value for s in TipiClient.State],
+            default=None,
+            help="new ou inactive ; active seulement pour réactiver un client inactif",
+        )
         sub.add_parser("list", help="liste les clients TIPI")
 
     def handle(self, *args, **options):
@@ -28,16 +39,20 @@ class Command(BaseCommand):
                     f"{client.code_recette or '-'}\t{client.label}"
                 )
             return
-        client = TipiClient.objects.filter(numcli=options["numcli"]).first() or TipiClient(numcli=options["numcli"])
-        client.protocol = options["protocol"]
-        client.label = options["label"]
-        client.online_delay_days = options["delay"]
-        client.code_recette = options["code_recette"]
-        if options["state"]:
-            client.state = options["state"]
+        existing = TipiClient.objects.filter(numcli=options["numcli"].strip()).first()
         try:
-            client.full_clean()
+            client = tipi_client_save(
+                user=None,  # no agent: the history shows the change as the system's
+                client=existing,
+                numcli=options["numcli"],
+                protocol=options["protocol"],
+                label=options["label"],
+                online_delay_days=options["delay"],
+                code_recette=options["code_recette"],
+                # Not an option of the command: an update keeps what the console set.
+                accept_only_known_debts=existing.accept_only_known_debts if existing else False,
+                state=options["state"] or (existing.state if existing else TipiClient.State.NEW),
+            )
         except ValidationError as exc:
             raise CommandError(" ; ".join(f"{k} : {' '.join(v)}" for k, v in exc.message_dict.items())) from None
-        client.save()
         self.stdout.write(self.style.SUCCESS(f"Client TIPI {client.numcli} enregistré ({client.get_state_display()})."))

@@ -6,8 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
-from payments.models import ClientEvent, TipiClient
+from payments.models import TipiClient
 from payments.services.tipi_clients import tipi_client_save
+from staff.followup.audit import client_audit_entries
 from tests.factories import DebtFactory, TipiClientFactory, TransactionFactory, staff_member
 
 pytestmark = pytest.mark.django_db
@@ -108,7 +109,7 @@ def test_posts_without_an_administrator_change_nothing(client, who):
     assert TipiClient.objects.count() == 1
     assert TipiClient.objects.get().label == "Cantine"
     assert not tipi_client.transactions.exists()
-    assert not ClientEvent.objects.exists()
+    assert list(TipiClient.history.values_list("history_type", flat=True)) == ["+"]  # the factory's creation
 
 
 def test_staff_home_links_the_console_for_administrators_only(client, admin_client):
@@ -132,8 +133,8 @@ def test_administrator_creates_a_client_and_the_creation_is_audited(admin_client
         "new",
     )
     assert tipi_client.accept_only_known_debts is True
-    event = ClientEvent.objects.get()
-    assert (event.client, event.user, event.action) == (tipi_client, administrator, "created")
+    event = TipiClient.history.get()
+    assert (event.instance, event.history_user, event.history_type) == (tipi_client, administrator, "+")
     page = html.unescape(admin_client.get(response["Location"]).text)
     assert "Client TIPI 654321 – Régie des eaux" in page
     assert "Création" in page and "admin" in page
@@ -184,7 +185,7 @@ def test_bad_values_are_refused_next_to_their_field(admin_client, overrides, fie
     assert message in html.unescape(response.text)
     assert message in " ".join(response.context["form"].errors[field])
     assert not TipiClient.objects.exists()
-    assert not ClientEvent.objects.exists()
+    assert not TipiClient.history.exists()
 
 
 @pytest.mark.parametrize(
@@ -250,11 +251,11 @@ def test_edit_records_who_changed_what(admin_client, administrator):
     assert response.status_code == 302
     tipi_client.refresh_from_db()
     assert (tipi_client.label, tipi_client.online_delay_days) == ("Cantine scolaire", 90)
-    event = ClientEvent.objects.get()
-    assert event.action == "changed" and event.user == administrator
-    assert [(c["field"], c["before"], c["after"]) for c in event.changes] == [
-        ("label", "Cantine", "Cantine scolaire"),
-        ("online_delay_days", "60", "90"),
+    event = client_audit_entries(tipi_client)[0]
+    assert event.type_label == "Modification" and event.user == administrator
+    assert [(c.label, c.before, c.after) for c in event.changes] == [
+        ("libellé", "Cantine", "Cantine scolaire"),
+        ("délai de mise en ligne (jours)", "60", "90"),
     ]
     page = html.unescape(admin_client.get(f"/gestion/tipi/clients/{tipi_client.pk}/").text)
     assert "Libellé : Cantine → Cantine scolaire" in page
@@ -264,7 +265,7 @@ def test_saving_without_change_records_nothing(admin_client):
     tipi_client = TipiClientFactory(numcli="654321", label="Régie des eaux", online_delay_days=60, state="new")
     response = admin_client.post(f"/gestion/tipi/clients/{tipi_client.pk}/modifier/", valid())
     assert response.status_code == 302
-    assert not ClientEvent.objects.exists()
+    assert tipi_client.history.count() == 1  # the factory's creation only
 
 
 @pytest.mark.parametrize(
@@ -285,7 +286,7 @@ def test_states_changed_by_hand(administrator, before, after, allowed):
         tipi_client_save(user=administrator, client=tipi_client, state=after, **data)
         tipi_client.refresh_from_db()
         assert tipi_client.state == after
-        assert ClientEvent.objects.get().changes[0]["field"] == "state"
+        assert [c.label for c in client_audit_entries(tipi_client)[0].changes] == ["état"]
     else:
         with pytest.raises(ValidationError) as refused:
             tipi_client_save(user=administrator, client=tipi_client, state=after, **data)
