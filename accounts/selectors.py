@@ -4,7 +4,6 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 
 from debts.models import Debt, DebtorReference
 from debts.selectors import debt_is_public_body, public_body_annotation
@@ -94,9 +93,9 @@ def account_debt_list(user) -> QuerySet[Debt]:
     )
 
 
-def account_debt_get(user, pk: int) -> Debt:
-    """A debt of this account, or 404 (guessing another id shows nothing)."""
-    return get_object_or_404(account_debts(user), pk=pk)
+def account_debt_get(user, pk: int) -> Debt | None:
+    """A debt of this account, or None (the view answers 404: guessing another id shows nothing)."""
+    return account_debts(user).filter(pk=pk).first()
 
 
 def account_transaction_find(user, token: str) -> Transaction | None:

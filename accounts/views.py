@@ -4,7 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Page, Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -79,6 +79,8 @@ def debt_states(request: HttpRequest) -> JsonResponse:
 @login_required
 def debt_pay(request: HttpRequest, pk: int) -> HttpResponse:
     debt = account_debt_get(request.user, pk)
+    if debt is None:
+        raise Http404
     status = debt_status(debt, timezone.localdate())
     form = PayConfirmForm(request.POST if request.method == "POST" else None, initial={"email": request.user.email})
     refusals: list[str] = []

@@ -161,15 +161,15 @@ def user_by_email(email: str):
     return get_user_model().objects.filter(email__iexact=email).first()
 
 
-def debt_with_debtor_or_404(pk: int) -> tuple[Debt, DebtorReference]:
-    """A debt and its debtor reference for the staff pages; 404 when either is missing."""
-    from django.http import Http404
-    from django.shortcuts import get_object_or_404
-
-    debt = get_object_or_404(Debt.objects.select_related("client", "debtor"), pk=pk)
+def debt_with_debtor(pk: int) -> tuple[Debt, DebtorReference] | None:
+    """A debt and its debtor reference for the staff pages; None when either is missing (the
+    views answer 404)."""
+    debt = Debt.objects.select_related("client", "debtor").filter(pk=pk).first()
+    if debt is None:
+        return None
     debtor = debt_debtor_reference(debt)
     if debtor is None:
-        raise Http404
+        return None
     return debt, debtor
 
 

@@ -22,7 +22,7 @@ from choruspro.services import invoices as invoice_services
 from choruspro.services import public_bodies as public_body_services
 from choruspro.tasks import public_bodies_detect_task
 from debts.models import Debt
-from debts.selectors import debt_debtor_reference, debt_with_debtor_or_404
+from debts.selectors import debt_debtor_reference, debt_with_debtor
 from staff.choruspro.forms import AccountDatesForm, ChorusSettingsForm, PublicBodyForm, ResendForm, SendForm
 from tipiportal.roles import administrator_required, agent_required
 
@@ -259,7 +259,10 @@ def public_body_mark(request: HttpRequest, pk: int) -> HttpResponse:
 @agent_required
 @require_POST
 def public_body_unmark(request: HttpRequest, pk: int) -> HttpResponse:
-    debt, debtor = debt_with_debtor_or_404(pk)
+    found = debt_with_debtor(pk)
+    if found is None:
+        raise Http404
+    debt, debtor = found
     try:
         public_body_services.public_body_unmark(debtor=debtor)
     except connection.ChorusRefused as refused:
@@ -272,7 +275,10 @@ def public_body_unmark(request: HttpRequest, pk: int) -> HttpResponse:
 @agent_required
 @require_POST
 def structure_refresh(request: HttpRequest, pk: int) -> HttpResponse:
-    debt, debtor = debt_with_debtor_or_404(pk)
+    found = debt_with_debtor(pk)
+    if found is None:
+        raise Http404
+    debt, debtor = found
     body = get_object_or_404(PublicBody, debtor=debtor)
     body = public_body_services.public_body_structure_refresh(public_body=body)
     if body.structure_error:

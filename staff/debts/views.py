@@ -6,15 +6,15 @@ paid also take the permission the services check (debts.services.debts.STATE_CHA
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from debts.models import Debt
+from debts.models import Debt, DebtorReference
 from debts.selectors import (
     debt_debtor_reference,
-    debt_with_debtor_or_404,
+    debt_with_debtor,
     debts_for_staff,
     debts_for_staff_detail,
     user_by_email,
@@ -105,10 +105,17 @@ def debt_mark_paid_view(request: HttpRequest, pk: int) -> HttpResponse:
     return _debt_action(request, pk, "mark_paid")
 
 
+def _debt_and_debtor(pk: int) -> tuple[Debt, DebtorReference]:
+    found = debt_with_debtor(pk)
+    if found is None:
+        raise Http404
+    return found
+
+
 @agent_required
 @require_POST
 def reference_link_view(request: HttpRequest, pk: int) -> HttpResponse:
-    debt, debtor = debt_with_debtor_or_404(pk)
+    debt, debtor = _debt_and_debtor(pk)
     user = user_by_email(request.POST.get("email", ""))
     if user is None:
         messages.error(
@@ -123,7 +130,7 @@ def reference_link_view(request: HttpRequest, pk: int) -> HttpResponse:
 @agent_required
 @require_POST
 def reference_unlink_view(request: HttpRequest, pk: int, link_pk: int) -> HttpResponse:
-    debt, debtor = debt_with_debtor_or_404(pk)
+    debt, debtor = _debt_and_debtor(pk)
     link = get_object_or_404(debtor.links.select_related("user"), pk=link_pk)
     reference_unlink(debtor=debtor, user=link.user)
     messages.success(request, f"Le compte {link.user.email} n'est plus rattaché à la référence {debtor.reference}.")
