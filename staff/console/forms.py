@@ -7,7 +7,7 @@ to these fields.
 
 from django import forms
 
-from payments.models import ClientProtocol, TipiClient, Transaction, validate_numcli
+from payments.models import ClientProtocol, TipiClient, Transaction
 
 REQUIRED = "Ce champ est obligatoire."
 
@@ -24,7 +24,6 @@ class ClientForm(forms.Form):
         label="Numéro client TIPI (NUMCLI)",
         help_text="Les 6 chiffres communiqués par la DGFiP.",
         error_messages={"required": REQUIRED},
-        validators=[validate_numcli],
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "size": 6}),
     )
     protocol = forms.ChoiceField(

@@ -10,8 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from payments.models import NUMCLI_MESSAGE, TipiClient
-from payments.services.tipi_clients import client_state_choices, tipi_client_save
-from staff.console.forms import ClientForm
+from payments.services.tipi_clients import tipi_client_save
 from tests.factories import staff_member
 
 pytestmark = pytest.mark.django_db
@@ -36,11 +35,15 @@ def test_the_model_accepts_six_ascii_digits():
 
 
 @pytest.mark.parametrize("numcli", NOT_ASCII_DIGITS)
-def test_the_console_form_refuses_other_digits(numcli):
-    data = {"numcli": numcli, "protocol": "indigo", "label": "Cantine", "online_delay_days": "60", "state": "new"}
-    form = ClientForm(data, state_choices=client_state_choices(client=None))
-    assert not form.is_valid()
-    assert form.errors["numcli"] == [NUMCLI_MESSAGE]
+def test_the_console_form_refuses_other_digits(client, numcli):
+    # The form reads the input, the service's rules refuse it next to the field, together with any other.
+    client.force_login(staff_member("admin", "mot-de-passe-admin", role="Administrateurs"))
+    data = {"numcli": numcli, "protocol": "indigo", "label": "Cantine", "online_delay_days": "9", "state": "new"}
+    response = client.post("/gestion/tipi/clients/nouveau/", data)
+    assert response.status_code == 400
+    assert response.context["form"].errors["numcli"] == [NUMCLI_MESSAGE]
+    assert response.context["form"].errors["online_delay_days"]
+    assert not TipiClient.objects.exists()
 
 
 @pytest.mark.parametrize("numcli", NOT_ASCII_DIGITS)
