@@ -3,6 +3,10 @@
 
     .venv/bin/python bench/account_page.py                  # in-process (django.test.Client)
     .venv/bin/python bench/account_page.py --gunicorn       # … and also over HTTP under gunicorn
+    .venv/bin/python bench/account_page.py --debts 500 --page 5   # past a page: the last of five
+
+The list shows 100 debts a page (accounts.views.DEBTS_PER_PAGE): by default the account has
+100 debts, a full first page; with more, --page says which page is measured.
 
 One run, everything set up here and cleaned up afterwards:
 
@@ -16,11 +20,11 @@ One run, everything set up here and cleaned up afterwards:
    some amounts under 1 € or from 1 500 €) plus a few cancelled ones the list hides, and, so
    that the query has something to filter out, --other-debts debts of other users' references.
    Columns are filled as an import fills them (raw record, address, REFDET parts). ANALYZE after;
-3. the **page**: GET /compte/ through ``django.test.Client`` (``force_login``), in this process:
-   the whole production stack (every middleware, the session and user loaded from PostgreSQL,
-   ``login_required``, ``never_cache``, the view, its queries, the template) minus the HTTP
-   server. The test client is used outside the test runner: no template-rendered signal,
-   no locmem e-mail, ALLOWED_HOSTS enforced, DEBUG off;
+3. the **page**: GET /compte/ (/compte/?page=N for --page N > 1) through ``django.test.Client``
+   (``force_login``), in this process: the whole production stack (every middleware, the
+   session and user loaded from PostgreSQL, ``login_required``, ``never_cache``, the view, its
+   queries, the template) minus the HTTP server. The test client is used outside the test
+   runner: no template-rendered signal, no locmem e-mail, ALLOWED_HOSTS enforced, DEBUG off;
 4. the **baseline**: GET /bench/compte-statique/ through the same client, the same middleware
    and URL resolution, a view with the same decorators (``login_required``, ``never_cache``)
    that calls ``render()`` like the page (context processors, cached template loader) on a
@@ -100,7 +104,10 @@ def parse_args() -> argparse.Namespace:
     add_database_arguments(parser, "tipi_bench_account")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per target (default 200)")
     parser.add_argument("--warmup", type=int, default=20, help="untimed requests per target first (default 20)")
-    parser.add_argument("--debts", type=int, default=500, help="debts listed on the page (default 500)")
+    parser.add_argument(
+        "--debts", type=int, default=100, help="debts of the account, 100 a page (default 100: one full page)"
+    )
+    parser.add_argument("--page", type=int, default=1, help="the page of the list measured (default 1)")
     parser.add_argument("--references", type=int, default=5, help="debtor references of the user (default 5)")
     parser.add_argument(
         "--cancelled", type=int, default=20, help="cancelled debts of the user, not listed (default 20)"
@@ -159,7 +166,13 @@ def account_env(db_url: str, static_root: Path, template_dir: Path) -> dict[str,
     """The production environment (bench.support.production_env) with this benchmark's STATIC_ROOT,
     LOG_LEVEL and the static template's folder."""
     return production_env(
-        db_url, STATIC_ROOT=str(static_root), LOG_LEVEL="WARNING", **{TEMPLATE_DIR_ENV: str(template_dir)}
+        db_url,
+        STATIC_ROOT=str(static_root),
+        LOG_LEVEL="WARNING",
+        # Production refuses to start without EMAIL_URL; the page sends none. Returns are not posted here.
+        EMAIL_URL="dummymail://",
+        TIPI_RETURN_ALLOWED_IPS="192.0.2.0/24",
+        **{TEMPLATE_DIR_ENV: str(template_dir)},
     )
 
 
@@ -334,7 +347,7 @@ def count_queries(client, path: str) -> list[str]:
     return [query["sql"] for query in captured.captured_queries]
 
 
-def breakdown(user, requests: int) -> dict[str, dict[str, float]]:
+def breakdown(user, requests: int, page_url: str) -> dict[str, dict[str, float]]:
     """The page's time without the client and the middleware: its view called directly (SQL
     time inside it summed by an execute wrapper), and render_to_string of the static copy."""
     from django.db import connection
@@ -343,7 +356,7 @@ def breakdown(user, requests: int) -> dict[str, dict[str, float]]:
     from django.urls import resolve
 
     view = resolve(PAGE_PATH).func
-    request = RequestFactory().get(PAGE_PATH, SERVER_NAME=HOST)
+    request = RequestFactory().get(page_url, SERVER_NAME=HOST)
     request.user = user
     sql_seconds: list[float] = []
 
@@ -397,7 +410,7 @@ def http_get(port: int, path: str, cookie: str) -> tuple[int, int]:
 
 
 def measure_gunicorn(
-    args: argparse.Namespace, env: dict[str, str], workdir: Path, cookie: str
+    args: argparse.Namespace, env: dict[str, str], workdir: Path, cookie: str, page_url: str
 ) -> tuple[dict[str, dict], str]:
     port = free_port()
     cmd = gunicorn_command("bench.account_page:gunicorn_application()", port, workers=args.workers, worker_class="sync")
@@ -418,7 +431,7 @@ def measure_gunicorn(
 
             return get
 
-        samples, _ = alternate({"page": target(PAGE_PATH), "static": target(STATIC_PATH)}, args.requests, args.warmup)
+        samples, _ = alternate({"page": target(page_url), "static": target(STATIC_PATH)}, args.requests, args.warmup)
         return {name: summary(values) for name, values in samples.items()}, shlex.join(cmd[1:])
 
 
@@ -460,6 +473,13 @@ def main() -> int:
         (template_dir / Path(STATIC_TEMPLATE).parent).mkdir(parents=True)
         env = account_env(database_url(args.postgres_url, args.db_name), workdir / "static", template_dir)
         setup_django(env)
+        from accounts.views import DEBTS_PER_PAGE
+
+        pages = max(1, -(-args.debts // DEBTS_PER_PAGE))
+        if not 1 <= args.page <= pages:
+            raise SetupError(f"--page {args.page}: {args.debts} debts make {pages} page(s) of {DEBTS_PER_PAGE}")
+        expected_rows = min(DEBTS_PER_PAGE, args.debts - (args.page - 1) * DEBTS_PER_PAGE)
+        page_url = PAGE_PATH if args.page == 1 else f"{PAGE_PATH}?page={args.page}"
         print(
             f"Creating {args.debts} listed + {args.cancelled} cancelled debts over {args.references} references, "
             f"{args.other_debts} debts of other users…",
@@ -479,13 +499,13 @@ def main() -> int:
 
         client = Client(SERVER_NAME=HOST)
         client.force_login(user)
-        first = client.get(PAGE_PATH)
+        first = client.get(page_url)
         if first.status_code != 200:
-            raise SetupError(f"GET {PAGE_PATH} answered {first.status_code}")
+            raise SetupError(f"GET {page_url} answered {first.status_code}")
         page_html = first.content.decode()
         rows_shown = page_html.count("<tr data-debt-id=")
-        if rows_shown != args.debts:
-            raise SetupError(f"the page lists {rows_shown} debts, {args.debts} expected")
+        if rows_shown != expected_rows:
+            raise SetupError(f"page {args.page} lists {rows_shown} debts, {expected_rows} expected")
         # The baseline: the page's own HTML as a template without any tag (verbatim if it held braces).
         static_source = page_html
         if any(mark in page_html for mark in ("{%", "{{", "{#")):
@@ -494,27 +514,27 @@ def main() -> int:
         static_first = client.get(STATIC_PATH)
         sizes = {"page": len(first.content), "static": len(static_first.content)}
 
-        page_queries = count_queries(client, PAGE_PATH)
+        page_queries = count_queries(client, page_url)
         static_queries = count_queries(client, STATIC_PATH)
 
         print(f"Timing {args.requests} requests of each (after {args.warmup} of warm-up), alternating…", flush=True)
         busy_before = machine_busy()
         samples, cpu = alternate(
-            {"page": client_target(client, PAGE_PATH), "static": client_target(client, STATIC_PATH)},
+            {"page": client_target(client, page_url), "static": client_target(client, STATIC_PATH)},
             args.requests,
             args.warmup,
         )
         busy_after = machine_busy()
         run_load = busy_share(busy_before, busy_after)
         results = {name: summary(values, cpu[name]) for name, values in samples.items()}
-        parts = breakdown(user, min(args.requests, 100))
+        parts = breakdown(user, min(args.requests, 100), page_url)
 
         gunicorn_results = None
         if args.gunicorn:
             cookie = f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
             connection.close()
             print(f"Timing the same under gunicorn ({args.workers} sync worker(s))…", flush=True)
-            gunicorn_results, gunicorn_cmd = measure_gunicorn(args, env, workdir, cookie)
+            gunicorn_results, gunicorn_cmd = measure_gunicorn(args, env, workdir, cookie, page_url)
 
         states = dict.fromkeys(("payable", "in_progress", "paid", "expired", "not_yet", "card_limit", "unavailable"), 0)
         for code in states:
@@ -532,7 +552,8 @@ def main() -> int:
             + (" — other processes were running: the figures are noisy" if idle_load > 0.15 else "")
         )
         print(
-            f"Data: 1 verified user, {args.references} references, {rows_shown} debts listed "
+            f"Data: 1 verified user, {args.references} references, {args.debts} debts listed in {pages} page(s), "
+            f"{rows_shown} on page {args.page} measured "
             f"({', '.join(f'{k} {v}' for k, v in states.items() if v)}), {args.cancelled} cancelled (hidden); "
             f"{Debt.objects.count()} debts in the table"
         )
@@ -542,7 +563,7 @@ def main() -> int:
             " middleware, login_required, never_cache and render(); requested alternately with the page"
         )
         print()
-        labels = {"page": f"page        GET {PAGE_PATH}", "static": f"static copy GET {STATIC_PATH}"}
+        labels = {"page": f"page        GET {page_url}", "static": f"static copy GET {STATIC_PATH}"}
         print_table("Through django.test.Client (full middleware stack, no HTTP server)", results, labels)
         ratio50 = results["page"]["p50"] / results["static"]["p50"]
         ratio95 = results["page"]["p95"] / results["static"]["p95"]
