@@ -95,6 +95,10 @@ def production_env(db_url: str, *, settings_module: str = "tipiportal.settings",
         "TIPI_SANDBOX": "0",
         "DATABASE_URL": db_url,
         "PORTAL_PUBLIC_URL": "https://paiement.ville.example",
+        # As documented for production: TIPI's returns allowed from its address only (here the
+        # load generator's), and an e-mail backend that sends nothing.
+        "TIPI_RETURN_ALLOWED_IPS": "127.0.0.1",
+        "EMAIL_URL": "dummymail://",
     }
     env.update(extra)
     return {name: value for name, value in env.items() if value is not None}
