@@ -13,12 +13,17 @@ from payments.tipi import Anomaly
 
 
 def debt_payment_anomalies(*, debt: Debt, amount_cents: int, today: datetime.date) -> list[Anomaly]:
-    """What TIPI would refuse about paying this debt now (R6, R11, R7, M4), in annex 10's order.
+    """What TIPI would refuse about paying this debt now (M4; else R4, T5, R6, R11, R7).
 
     The portal holds the debt, so it can run these server-side controls itself before
-    anything leaves, and tell the user in TIPI's own words.
+    anything leaves, and tell the user in TIPI's own words. The amount comes first, against
+    annex 10's order: anyone may type a reference on the public form, and only the pair printed
+    together on the bill earns the debt's state (R6 shows the day it was paid, R11 the day it
+    becomes payable). With another amount the answer is M4 alone, the same for every state.
     """
     protocol = debt.tipi_protocol
+    if amount_cents != debt.amount_cents:
+        return [Anomaly("M4", "montant", protocol)]
     anomalies: list[Anomaly] = []
     if debt.state == Debt.State.CANCELLED:
         anomalies.append(Anomaly("R4", "refdet", protocol))
@@ -34,8 +39,6 @@ def debt_payment_anomalies(*, debt: Debt, amount_cents: int, today: datetime.dat
         anomalies.append(Anomaly("R11", "refdet", protocol))
     elif debt.is_expired(today):
         anomalies.append(Anomaly("R7", "refdet", protocol))
-    if amount_cents != debt.amount_cents:
-        anomalies.append(Anomaly("M4", "montant", protocol))
     return anomalies
 
 

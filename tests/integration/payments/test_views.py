@@ -213,3 +213,37 @@ def test_new_attempt_abandons_the_pending_one(client):
     client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
     states = sorted(Transaction.objects.values_list("state", flat=True))
     assert states == ["abandoned", "pending"]
+
+
+def test_wrong_amount_on_a_paid_debt_says_m4_only_without_its_date(client):
+    debt = DebtFactory(state=Debt.State.IN_PROGRESS, amount_cents=3808)
+    TransactionFactory(debt=debt, state="paid", resultrans="P", dattrans=datetime.date(2026, 11, 20))
+    response = client.post(f"/payer/{debt.client.numcli}/", form_data(debt, montant="38,00"))
+    page = html.unescape(response.text)
+    assert "Ce montant ne correspond pas à la référence saisie" in page
+    assert "déjà été réglée" not in page and "20/11/2026" not in page
+    assert list(response.context["form"].errors) == ["montant"]
+
+
+@pytest.mark.parametrize("state", [Debt.State.CANCELLED, Debt.State.PAID])
+def test_wrong_amount_on_a_cancelled_or_paid_debt_answers_as_on_an_open_one(client, state):
+    debt = DebtFactory(state=state, amount_cents=3808)
+    open_debt = DebtFactory(client=debt.client, amount_cents=3808)
+    errors = [
+        dict(client.post(f"/payer/{d.client.numcli}/", form_data(d, montant="38,00")).context["form"].errors)
+        for d in (debt, open_debt)
+    ]
+    assert errors[0] == errors[1]
+    assert list(errors[0]) == ["montant"]
+
+
+def test_wrong_amount_on_an_expired_or_not_yet_payable_debt_says_m4_only(client):
+    today = timezone.localdate()
+    expired = DebtFactory(
+        amount_cents=3808, online_from=today - datetime.timedelta(days=90), online_until=today - datetime.timedelta(1)
+    )
+    later = DebtFactory(client=expired.client, amount_cents=3808, online_from=today + datetime.timedelta(days=5))
+    for debt in (expired, later):
+        page = html.unescape(client.post(f"/payer/{debt.client.numcli}/", form_data(debt, montant="38,00")).text)
+        assert "Ce montant ne correspond pas à la référence saisie" in page
+        assert "expiré" not in page and "contrôle comptable" not in page
