@@ -17,3 +17,8 @@ def transaction_remember(request: HttpRequest, transaction: Transaction) -> None
 
 def transaction_remembered(request: HttpRequest, token: str) -> bool:
     return token in request.session.get(SESSION_TOKENS, [])
+
+
+def transaction_tokens(request: HttpRequest) -> list[str]:
+    """The attempts this session started: the only anonymous ones its next attempt supersedes."""
+    return list(request.session.get(SESSION_TOKENS, []))

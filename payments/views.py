@@ -17,7 +17,7 @@ from payments.returns.notices import notice_apply_fresh, notice_record
 from payments.returns.replay import replay_nudge
 from payments.selectors import clients_for_manual_payment, transaction_status
 from payments.services.transactions import PaymentRefused, manual_payment_start, transaction_retry
-from payments.session import transaction_remember, transaction_remembered
+from payments.session import transaction_remember, transaction_remembered, transaction_tokens
 from tipiportal.logging import request_id
 from tipiportal.network import TOO_MANY, client_ip, too_many_posts
 
@@ -50,7 +50,11 @@ def manual_payment(request: HttpRequest, numcli: str) -> HttpResponse:
         data = form.cleaned_data
         try:
             transaction = manual_payment_start(
-                client=client, refdet=data["refdet"], amount_cents=data["montant"], email=data["email"]
+                client=client,
+                refdet=data["refdet"],
+                amount_cents=data["montant"],
+                email=data["email"],
+                session_tokens=transaction_tokens(request),
             )
         except PaymentRefused as refused:
             for anomaly, message in refused.messages("M"):

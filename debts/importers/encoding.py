@@ -71,6 +71,7 @@ __all__ = [
 CHUNK_SIZE = 256 * 1024
 
 _ASCII = bytes(range(0x80))
+_ASCII_TEXT = "\t\n\r" + "".join(map(chr, range(0x20, 0x7F)))
 _C1 = frozenset(range(0x80, 0xA0))
 CP1252_UNDEFINED = frozenset({0x81, 0x8D, 0x8F, 0x90, 0x9D})
 # Bytes where ISO-8859-15 differs from ISO-8859-1 and cp1252.
@@ -140,7 +141,8 @@ def check_codec(name: str) -> str:
     except LookupError:
         raise ImportFileError(f"Encodage inconnu : « {name} ».") from None
     try:
-        compatible = "<A9 \n".encode(info.name) == b"<A9 \n"
+        # Every printable ASCII character: UTF-7 keeps "<A9 \n" but writes "+" as "+-".
+        compatible = _ASCII_TEXT.encode(info.name) == _ASCII_TEXT.encode("ascii")
     except UnicodeError:  # pragma: no cover - every codec encodes ASCII or refuses above
         compatible = False
     if not compatible:

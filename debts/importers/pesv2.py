@@ -41,12 +41,18 @@ are not debts to pay and are each reported instead of imported. Pieces outside
 
 Safety: the file is refused before anything is yielded if it has a DOCTYPE (hence
 any entity declaration: the "billion laughs" bomb is refused after reading its
-first bytes), if it is not XML, or if its root is not ``PES_Aller``. The parser
+first bytes), if it is not XML, or if its root is not ``PES_Aller``; the parse itself
+refuses a DTD again before reading any piece (libxml2 expands an internal entity used in
+an attribute even with resolve_entities off). The parser
 never resolves entities, loads a DTD or touches the network, and keeps libxml2's
 size limits (huge_tree off). Each piece is cleared once read, with the siblings
 before it, so memory stays flat however many pieces the file holds.
 
-Encoding: a declared encoding is honoured, except that a file declared ISO-8859-1
+Encoding: a PES file is in UTF-8, ISO-8859-1, ISO-8859-15 or Windows-1252 (ASCII reads
+alike in all four); a file declaring any other encoding, UTF-7 above all (its "+ADw-" is a
+"<" that no byte check sees), is refused before parsing, and so is any other encoding forced
+by the staff. libxml2 is always told the encoding decided here, never left to follow the
+prolog. A declared encoding is honoured, except that a file declared ISO-8859-1
 containing bytes 0x80-0x9F is read as Windows-1252 (those bytes are control codes in
 ISO-8859-1 but "€", "’", "Œ" in Windows-1252: the file was written by Windows
 software; browsers do the same). A file declared UTF-8 that is not valid UTF-8 is
@@ -68,7 +74,7 @@ from lxml import etree
 from .base import DebtRecord, ImportFileError, LineError
 from .encoding import rewindable
 from .pesv2_pieces import PUBLIC_BODY_FIELDS, Bordereau, read_bordereau, read_piece
-from .pesv2_xml import PARSER_OPTIONS, check_prolog, local_name, lxml_encoding, syntax_message
+from .pesv2_xml import PARSER_OPTIONS, check_prolog, local_name, lxml_encoding, refuse_dtd, syntax_message
 
 __all__ = ["PUBLIC_BODY_FIELDS", "parse"]
 
@@ -104,8 +110,12 @@ def _parse(stream: BinaryIO, forced: str | None) -> Iterator[DebtRecord | LineEr
     bord: Bordereau | None = None
     position = 0
     recette = False
+    checked = False
     try:
         for _event, element in events:
+            if not checked:  # whatever the prolog check saw: libxml2 expands entities in attributes
+                refuse_dtd(element)
+                checked = True
             name = local_name(element.tag)
             parent = element.getparent()
             if name == "BlocBordereau":

@@ -17,11 +17,14 @@ from .base import ImportFileError
 from .encoding import CP1252_UNDEFINED, check_codec, decide, encoding_label, scan
 
 __all__ = [
+    "DOCTYPE_REFUSED",
     "PARSER_OPTIONS",
     "check_prolog",
+    "declared_encoding",
     "first_child",
     "local_name",
     "lxml_encoding",
+    "refuse_dtd",
     "syntax_message",
     "v_attributes",
 ]
@@ -29,9 +32,13 @@ __all__ = [
 # The prolog (declaration, comments, DOCTYPE) must end within this many bytes.
 _PROLOG_LIMIT = 1 << 20
 _READ_SIZE = 64 * 1024
-_DECLARATION = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]+)[\"']")
-# Names libxml2 knows, for the codecs Python calls otherwise.
+_DECLARATION = re.compile(rb"^\s*<\?xml\s(.*?)\?>", re.DOTALL)
+_ENCODING_NAME = re.compile(rb"\bencoding\s*=\s*([\"'])(.*?)\1", re.DOTALL)
+# The encodings a PES file may have, by Python's canonical name, with the name libxml2 is given:
+# PES's own ISO-8859-1 and UTF-8, and the two Windows software writes instead. Each keeps every
+# ASCII byte for itself, so markup (a DOCTYPE included) is the same bytes whichever is right.
 _LIBXML_NAMES = {"cp1252": "windows-1252", "iso8859-15": "ISO-8859-15", "iso8859-1": "ISO-8859-1", "utf-8": "UTF-8"}
+_PES_ENCODINGS = "UTF-8, ISO-8859-1, ISO-8859-15 ou Windows-1252"
 PARSER_OPTIONS = {
     "resolve_entities": False,
     "load_dtd": False,
@@ -83,11 +90,49 @@ def v_attributes(element: etree._Element | None) -> dict[str, str]:
     return found
 
 
-def lxml_encoding(stream: BinaryIO, forced: str | None) -> str | None:
-    """The encoding lxml must use instead of the file's own idea, or None to let it be."""
+def declared_encoding(head: bytes) -> str | None:
+    """The encoding named by the XML declaration at the start of ``head`` (BOM removed), or None."""
+    declaration = _DECLARATION.match(head.removeprefix(codecs.BOM_UTF8))
+    if declaration is None:
+        return None
+    name = _ENCODING_NAME.search(declaration.group(1))
+    if name is None:
+        if b"encoding" in declaration.group(1):
+            raise ImportFileError(
+                "Déclaration XML illisible : l'encodage (encoding=…) n'y est pas écrit entre guillemets."
+            )
+        return None
+    return name.group(2).decode("latin-1")
+
+
+def _pes_codec(name: str, *, declared: bool) -> str:
+    """Python's canonical name of an encoding a PES file may have; anything else is refused.
+
+    ASCII is one of them (every other one reads it alike): it is returned as "ascii".
+    """
+    if declared:
+        try:
+            canonical = codecs.lookup(name).name
+        except (LookupError, ValueError):  # ValueError: a NUL in the name
+            raise ImportFileError(f"Encodage déclaré dans le fichier inconnu : « {name} ».") from None
+    else:
+        canonical = check_codec(name)
+    if canonical not in _LIBXML_NAMES and canonical != "ascii":
+        where = "déclaré dans le fichier" if declared else "indiqué"
+        raise ImportFileError(
+            f"Encodage {where} (« {name} ») non pris en charge pour un fichier PES : il doit être en {_PES_ENCODINGS}."
+        )
+    return canonical
+
+
+def lxml_encoding(stream: BinaryIO, forced: str | None) -> str:
+    """The encoding libxml2 must read the file in, whatever its prolog says.
+
+    Always a name: given None, libxml2 would follow the file's own declaration.
+    """
     if forced is not None:
-        name = check_codec(forced)
-        return _LIBXML_NAMES.get(name, forced)
+        codec = _pes_codec(forced, declared=False)
+        return _LIBXML_NAMES.get(codec, "UTF-8")  # ASCII: read alike by all
     start = stream.tell()
     head = stream.read(1024)
     stream.seek(start)
@@ -95,15 +140,11 @@ def lxml_encoding(stream: BinaryIO, forced: str | None) -> str | None:
     stream.seek(start)
     if evidence.bom in ("UTF-16", "UTF-32") or evidence.has_nul:
         decide(evidence)  # raises with the right message
-    declared = _DECLARATION.match(head.removeprefix(codecs.BOM_UTF8))
-    if declared is None:
+    declared = declared_encoding(head)
+    canonical = _pes_codec(declared, declared=True) if declared is not None else "ascii"
+    if canonical == "ascii":  # undeclared, or declared ASCII: the bytes decide
         codec = decide(evidence)
-        return None if codec.startswith("utf-8") else _LIBXML_NAMES[codec]
-    name = declared.group(1).decode("ascii")
-    try:
-        canonical = codecs.lookup(name).name
-    except LookupError:
-        raise ImportFileError(f"Encodage déclaré dans le fichier inconnu : « {name} ».") from None
+        return "UTF-8" if codec.startswith("utf-8") else _LIBXML_NAMES[codec]
     if canonical == "utf-8" and not evidence.valid_utf8:
         raise ImportFileError(
             "Le fichier se déclare en UTF-8 mais contient des caractères invalides en UTF-8 : il a sans doute "
@@ -112,22 +153,31 @@ def lxml_encoding(stream: BinaryIO, forced: str | None) -> str | None:
         )
     if canonical == "iso8859-1" and evidence.c1 and not evidence.c1 & CP1252_UNDEFINED:
         return "windows-1252"
-    return None
+    return _LIBXML_NAMES[canonical]
 
 
-_DOCTYPE_REFUSED = (
+DOCTYPE_REFUSED = (
     "Fichier refusé : il contient une déclaration de type de document (DOCTYPE) ou d'entités, qu'un fichier "
     "PES n'a jamais et qui peut servir à saturer le serveur (attaque « billion laughs »)."
 )
 
 
+def refuse_dtd(element: etree._Element) -> None:
+    """Refuse the document of ``element`` if it has a DOCTYPE (hence maybe entities)."""
+    docinfo = element.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
+        raise ImportFileError(DOCTYPE_REFUSED)
+
+
 def check_prolog(stream: BinaryIO, forced: str | None) -> None:
-    """Refuse, from the first bytes, a file that is not a PES_Aller or has a DTD.
+    """Refuse, from the first bytes, a file that is not a PES_Aller, has a DTD, or names an
+    encoding a PES file may not have (UTF-7 would hide a DOCTYPE from the byte check below).
 
     Runs before the encoding scan so that a bomb is refused without reading the rest
     of the file. Unless the caller forced an encoding, the prolog is read as
     ISO-8859-1, which accepts every byte: an accent in a comment cannot make this
-    check fail, and the names looked at (DOCTYPE, root) are ASCII.
+    check fail, and the names looked at (DOCTYPE, root) are ASCII, the same bytes in
+    every encoding the parse may then use (``lxml_encoding``).
     """
     start = stream.tell()
     head = stream.read(4)
@@ -143,9 +193,16 @@ def check_prolog(stream: BinaryIO, forced: str | None) -> None:
                 f"Fichier encodé en {name} : encodage non pris en charge. "
                 "Enregistrez-le en UTF-8, ISO-8859-15 ou Windows-1252."
             )
+    if forced is not None:
+        parser_encoding = _LIBXML_NAMES.get(_pes_codec(forced, declared=False), "UTF-8")
+    else:
+        declared = declared_encoding(stream.read(1024))
+        stream.seek(start)
+        if declared is not None:
+            _pes_codec(declared, declared=True)
+        parser_encoding = "ISO-8859-1"
     if head.startswith(codecs.BOM_UTF8):
         stream.read(len(codecs.BOM_UTF8))
-    parser_encoding = _LIBXML_NAMES.get(check_codec(forced), forced) if forced else "ISO-8859-1"
     options = {**PARSER_OPTIONS}
     options.pop("dtd_validation")
     parser = etree.XMLPullParser(events=("start",), encoding=parser_encoding, **options)
@@ -163,14 +220,12 @@ def check_prolog(stream: BinaryIO, forced: str | None) -> None:
             # attribute value is expanded even with resolve_entities off.
             window = previous + chunk
             if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
-                raise ImportFileError(_DOCTYPE_REFUSED)
+                raise ImportFileError(DOCTYPE_REFUSED)
             previous = chunk[-16:]
             fed += len(chunk)
             parser.feed(chunk)
             for _event, element in parser.read_events():
-                docinfo = element.getroottree().docinfo
-                if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-                    raise ImportFileError(_DOCTYPE_REFUSED)
+                refuse_dtd(element)
                 if local_name(element.tag) != "PES_Aller":
                     raise ImportFileError(
                         f"Ce fichier XML n'est pas un PES : son élément racine est « {local_name(element.tag)} » "

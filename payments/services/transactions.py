@@ -6,10 +6,11 @@ transaction, with the row locked.
 
 import datetime
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from django.conf import settings
 from django.db import transaction as db_transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -48,13 +49,18 @@ def transaction_start(
     debt: Debt | None = None,
     params: Mapping[str, str] | None = None,
     user=None,
+    session_tokens: Collection[str] = (),
     today: datetime.date | None = None,
 ) -> Transaction:
     """Create the Transaction and its URL aller, after every control the portal can run.
 
     `params` replaces the computed URL parameters (test and activation URLs use the imposed
-    values of annex 6). Raises PaymentRefused with TIPI's anomalies otherwise. A new attempt
-    on a debt marks the earlier pending ones as abandoned (a late `P` on them still counts).
+    values of annex 6). Raises PaymentRefused with TIPI's anomalies otherwise.
+
+    A new attempt on a debt marks as abandoned the earlier pending ones of its own owner only:
+    `user`'s, and those `session_tokens` names (the attempts the caller's browser session
+    started, payments.session). Anyone else's stays live: both may go to TIPI, whose first `P`
+    moves the debt on (R6 for any attempt after it); a `P` on the other is still applied, flagged.
     """
     today = today or timezone.localdate()
     protocol = client.tipi_protocol
@@ -62,9 +68,10 @@ def transaction_start(
         anomalies: list[Anomaly] = []
         if saisie in ("M", "A") and client.state != TipiClient.State.ACTIVE:
             anomalies.append(Anomaly("T5", "numcli", protocol))
+        superseded: list[int] = []
         if debt is not None:
             # Lock order transactions → debt, as the return path does, so the two never deadlock.
-            list(Transaction.objects.select_for_update().filter(debt_id=debt.pk, state=Transaction.State.PENDING))
+            superseded = _owned_pending_locked(debt=debt, user=user, session_tokens=session_tokens)
             debt = Debt.objects.select_for_update().get(pk=debt.pk)
             anomalies += debt_payment_anomalies(debt=debt, amount_cents=amount_cents, today=today)
         transaction = Transaction(client=client, debt=debt, saisie=saisie, email=email, user=user)
@@ -88,10 +95,8 @@ def transaction_start(
             anomalies += exc.anomalies
         if anomalies:
             raise PaymentRefused(anomalies, _message_values(debt, today))
-        if debt is not None:
-            Transaction.objects.filter(debt=debt, state=Transaction.State.PENDING).update(
-                state=Transaction.State.ABANDONED
-            )
+        if superseded:
+            Transaction.objects.filter(pk__in=superseded).update(state=Transaction.State.ABANDONED)
         transaction.refdet = url_params["refdet"]
         transaction.amount_cents = int(url_params["montant"])
         transaction.email = url_params["mel"]
@@ -102,6 +107,15 @@ def transaction_start(
     return transaction
 
 
+def _owned_pending_locked(*, debt: Debt, user, session_tokens: Collection[str]) -> list[int]:
+    """SELECT … FOR UPDATE the debt's pending attempts this owner may supersede; their ids."""
+    owned = Q(token__in=list(session_tokens))
+    if user is not None:
+        owned |= Q(user=user)
+    pending = Transaction.objects.filter(owned, debt_id=debt.pk, state=Transaction.State.PENDING)
+    return list(pending.select_for_update().values_list("pk", flat=True))
+
+
 def _message_values(debt: Debt | None, today: datetime.date) -> dict[str, object]:
     if debt is None:
         return {}
@@ -109,19 +123,29 @@ def _message_values(debt: Debt | None, today: datetime.date) -> dict[str, object
     return {"dattrans": paid.dattrans if paid else today, "date": debt.online_from}
 
 
-def manual_payment_start(*, client: TipiClient, refdet: str, amount_cents: int, email: str) -> Transaction:
+def manual_payment_start(
+    *, client: TipiClient, refdet: str, amount_cents: int, email: str, session_tokens: Collection[str] = ()
+) -> Transaction:
     """SAISIE=M: the citizen typed the reference. A debt we hold is checked here (M4, R6, R7);
-    one we do not hold goes to TIPI, which decides, unless the client accepts only known debts."""
+    one we do not hold goes to TIPI, which decides, unless the client accepts only known debts.
+    `session_tokens`: the attempts of the payer's browser session, the only ones it supersedes."""
     debt = Debt.objects.filter(client=client, refdet=refdet).first()
     if debt is None and client.accept_only_known_debts:
         raise PaymentRefused([Anomaly("R4", "refdet", client.tipi_protocol)])
     return transaction_start(
-        client=client, refdet=refdet, amount_cents=amount_cents, email=email, saisie="M", debt=debt
+        client=client,
+        refdet=refdet,
+        amount_cents=amount_cents,
+        email=email,
+        saisie="M",
+        debt=debt,
+        session_tokens=session_tokens,
     )
 
 
 def account_payment_start(*, user, debt: Debt, email: str) -> Transaction:
-    """SAISIE=A: a logged-in citizen pays one of their debts (the caller checked ownership)."""
+    """SAISIE=A: a logged-in citizen pays one of their debts (the caller checked ownership); it
+    supersedes their own pending attempts, never another user's of the same family account."""
     return transaction_start(
         client=debt.client,
         refdet=debt.refdet,
@@ -134,7 +158,10 @@ def account_payment_start(*, user, debt: Debt, email: str) -> Transaction:
 
 
 def transaction_retry(*, transaction: Transaction) -> Transaction:
-    """A new attempt with the same reference, amount and e-mail (after R, A or a closed pop-up)."""
+    """A new attempt with the same reference, amount and e-mail (after R, A or a closed pop-up).
+
+    The caller checked that `transaction` is the payer's own: the new one supersedes it, and
+    keeps its owner."""
     return transaction_start(
         client=transaction.client,
         refdet=transaction.refdet,
@@ -142,4 +169,6 @@ def transaction_retry(*, transaction: Transaction) -> Transaction:
         email=transaction.email,
         saisie=transaction.saisie,
         debt=transaction.debt,
+        user=transaction.user,
+        session_tokens=[transaction.token],
     )

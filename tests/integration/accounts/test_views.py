@@ -146,6 +146,19 @@ def test_debt_in_progress_cannot_be_paid_again(client, citizen):
     assert not Transaction.objects.exists()
 
 
+def test_a_new_attempt_abandons_the_users_own_pending_one_and_no_one_elses(client, citizen):
+    debt = linked_debt(citizen)
+    anonymous = TransactionFactory(debt=debt)  # typed on the public form, in another browser
+    relative = TransactionFactory(debt=debt, saisie="A", user=UserFactory())  # same family account
+    for _ in range(2):
+        response = client.post(f"/compte/dettes/{debt.pk}/payer/", {"email": "marie.lefevre@example.fr"})
+        assert response.status_code == 302
+    own = list(Transaction.objects.filter(user=citizen).order_by("pk").values_list("state", flat=True))
+    assert own == ["abandoned", "pending"]
+    anonymous.refresh_from_db(), relative.refresh_from_db()
+    assert (anonymous.state, relative.state) == ("pending", "pending")
+
+
 def test_expired_debt_cannot_be_paid(client, citizen):
     today = timezone.localdate()
     debt = linked_debt(

@@ -215,6 +215,29 @@ def test_new_attempt_abandons_the_pending_one(client):
     assert states == ["abandoned", "pending"]
 
 
+def test_new_attempt_from_another_session_leaves_the_pending_one_live(client):
+    debt = DebtFactory()
+    client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    first = Transaction.objects.get()
+    type(client)().post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    states = sorted(Transaction.objects.values_list("state", flat=True))
+    assert states == ["pending", "pending"]
+    assert client.get(f"/paiement/{first.token}/statut/").json()["state"] == "pending"
+
+
+def test_retry_of_a_pending_attempt_abandons_it_and_no_one_elses(client):
+    debt = DebtFactory()
+    other = type(client)()
+    other.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    others = Transaction.objects.get()
+    client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    own = Transaction.objects.exclude(pk=others.pk).get()
+    assert client.post(f"/paiement/{own.token}/nouvel-essai/").status_code == 302
+    own.refresh_from_db(), others.refresh_from_db()
+    assert own.state == Transaction.State.ABANDONED
+    assert others.state == Transaction.State.PENDING
+
+
 def test_wrong_amount_on_a_paid_debt_says_m4_only_without_its_date(client):
     debt = DebtFactory(state=Debt.State.IN_PROGRESS, amount_cents=3808)
     TransactionFactory(debt=debt, state="paid", resultrans="P", dattrans=datetime.date(2026, 11, 20))

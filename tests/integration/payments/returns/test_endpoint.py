@@ -90,6 +90,26 @@ def test_late_payment_on_abandoned_attempt_is_applied_and_flagged(client):
     assert transaction.debt.state == Debt.State.IN_PROGRESS
 
 
+@pytest.mark.parametrize(("result", "state"), [("P", "paid"), ("R", "refused"), ("A", "cancelled")])
+def test_the_first_paid_notice_settles_the_debt_and_leaves_another_live_attempt_to_its_own_return(
+    client, result, state
+):
+    first = TransactionFactory()
+    other = TransactionFactory(debt=first.debt)
+    post(client, retour_body(first))
+    first.refresh_from_db(), other.refresh_from_db()
+    assert (first.state, first.flags) == (Transaction.State.PAID, [])
+    assert other.state == Transaction.State.PENDING
+    post(client, retour_body(other, resultrans=result, numauto="654321" if result == "P" else ""))
+    other.refresh_from_db()
+    assert other.state == state
+    # A second P is money taken twice: applied, and flagged for staff (the debt was no longer open).
+    assert other.flags == (["debt_was_in_progress"] if result == "P" else [])
+    assert ReturnNotice.objects.get(transaction=other).outcome == ReturnNotice.Outcome.APPLIED
+    other.debt.refresh_from_db()
+    assert other.debt.state == Debt.State.IN_PROGRESS
+
+
 def test_unknown_token_changes_nothing(client):
     transaction = TransactionFactory()
     post(client, retour_body(transaction, objet="ForgedTokenThatDoesNotExist"))

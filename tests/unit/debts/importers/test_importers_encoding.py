@@ -98,6 +98,14 @@ def test_check_codec():
         check_codec("utf-16")
 
 
+@pytest.mark.parametrize("name", ["utf-7", "UNICODE-1-1-UTF-7"])
+def test_check_codec_refuses_utf7_where_plus_starts_base64(name):
+    """UTF-7 keeps "<", "A", "9", " " and newlines but not "+": "+ADw-" is "<", so markup and
+    positions would no longer be found byte-wise."""
+    with pytest.raises(ImportFileError, match="non pris en charge"):
+        check_codec(name)
+
+
 def test_rewindable_spools_a_one_way_stream():
     with rewindable(OneWay(b"abc" * 1000)) as stream:
         assert stream.seekable()
