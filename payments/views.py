@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from payments.forms import ManualPaymentForm
 from payments.models import Transaction
 from payments.returns import spool
-from payments.returns.notices import notice_apply_fresh, notice_record
+from payments.returns.notices import notice_apply_fresh, notice_body_limit, notice_record
 from payments.returns.replay import replay_nudge
 from payments.selectors import clients_for_manual_payment, transaction_status
 from payments.services.transactions import PaymentRefused, manual_payment_start, transaction_retry
@@ -25,7 +25,6 @@ logger = logging.getLogger(__name__)
 
 ANOMALY_FIELDS = {"montant": "montant", "mel": "email"}
 RETURN_HEADERS = ("User-Agent", "Content-Length", "X-Forwarded-For", "X-Real-Ip", "Host", "Referer")
-MAX_RETURN_BODY = 64 * 1024
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -115,14 +114,16 @@ def tipi_return(request: HttpRequest) -> HttpResponse:
     """URLCL: TIPI's server-to-server POST. Answers 200 for every POST, never a 500.
 
     The raw notice is stored first, committed on its own; parsing and applying come after, so
-    a malformed or forged notice is kept too, with its outcome. If the database cannot store
-    it, the notice goes to the local spool (fsync'd) and `returns_replay` stores it later.
+    a malformed or forged notice is kept too, with its outcome, within what a stranger may make
+    us keep (`notice_body_limit`, and a budget per address in `notice_record`). If the database
+    cannot store it, the notice goes to the local spool (fsync'd) and `returns_replay` stores it later.
     """
     if request.method != "POST":
         return HttpResponse("Méthode non autorisée", status=405, headers={"Allow": "POST"})
     received_at = time.time()
     try:
-        body = request.read(MAX_RETURN_BODY)
+        remote_addr = client_ip(request)
+        body = request.read(notice_body_limit(remote_addr=remote_addr))
         content_type = request.content_type or ""
         headers = {
             **{name: request.headers[name] for name in RETURN_HEADERS if name in request.headers},
@@ -131,7 +132,6 @@ def tipi_return(request: HttpRequest) -> HttpResponse:
             # that failed had in fact committed.
             spool.REQUEST_ID_HEADER: request_id.get(),
         }
-        remote_addr = client_ip(request)
     except Exception:
         logger.exception("return notice could not be read")
         return HttpResponse("OK", content_type="text/plain")
@@ -153,7 +153,8 @@ def tipi_return(request: HttpRequest) -> HttpResponse:
             logger.error("return notice not stored in the database, spooled as %s", spool_id, exc_info=True)
         return HttpResponse("OK", content_type="text/plain")
     try:
-        notice_apply_fresh(notice=notice)
+        if notice is not None:  # None: a stranger's refused or malformed notice past its budget, counted only
+            notice_apply_fresh(notice=notice)
     except Exception:
         logger.exception("return notice %s could not be applied", notice.id)
     if spool.STATE.replay_wanted:  # this process spooled notices and the database is back

@@ -45,11 +45,18 @@ TIPI_RETURN_ACCEPT_ANY_SOURCE = env.bool("TIPI_RETURN_ACCEPT_ANY_SOURCE", defaul
 # Reverse proxies (addresses or networks) whose X-Forwarded-For is believed; nobody else's.
 TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 # Public forms are rate-limited per client address (tipiportal.network.client_ip, behind the
-# proxies too), counted atomically in the database; never the return endpoint: it would lose notices.
+# proxies too), counted atomically in the database; never the return endpoint (it would lose
+# notices), which only bounds what strangers make it keep (RETURNS_JUNK_BUDGET below).
 RATE_LIMIT_MANUAL_FORM = env.str("RATE_LIMIT_MANUAL_FORM", default="30/h")
 RATE_LIMIT_REFERENCE_LINK = env.str("RATE_LIMIT_REFERENCE_LINK", default="30/h")
 # E-mail addresses in transactions and return notices are erased after this many days.
 PERSONAL_DATA_RETENTION_DAYS = env.int("PERSONAL_DATA_RETENTION_DAYS", default=400)
+# Refused and malformed return notices from an address not known as TIPI's (not in a non-empty
+# TIPI_RETURN_ALLOWED_IPS): stored up to this many per address (an IPv6 /64 counts as one),
+# past it only counted; deleted after RETURNS_JUNK_RETENTION_DAYS (`manage.py purge_personal_data`).
+# Generous, so that a confused integration is still fully recorded; TIPI's addresses are never limited.
+RETURNS_JUNK_BUDGET = env.str("RETURNS_JUNK_BUDGET", default="200/h")
+RETURNS_JUNK_RETENTION_DAYS = env.int("RETURNS_JUNK_RETENTION_DAYS", default=30)
 # A pending transaction with no answer after this long is shown to staff as "sans réponse".
 TIPI_NO_ANSWER_AFTER_MINUTES = env.int("TIPI_NO_ANSWER_AFTER_MINUTES", default=60)
 # Where uploaded debt files wait for the import worker (shared by web and worker machines).

@@ -8,6 +8,7 @@ import ipaddress
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.conf import settings
 from django.db import connection
@@ -18,35 +19,72 @@ from payments.models import ReturnNotice, TipiClient, Transaction
 from payments.returns import queries
 from payments.returns.queries import LockedTransaction
 from payments.tipi import InvalidUrlRetour, UrlRetour, parse_url_retour
+from tipiportal.network import rate_limit_consume
 
 logger = logging.getLogger(__name__)
 
 Outcome = ReturnNotice.Outcome
 RESULT_STATES = {"P": Transaction.State.PAID, "R": Transaction.State.REFUSED, "A": Transaction.State.CANCELLED}
 
+# What is read of a POST's body. From TIPI's addresses, as much as ever: TIPI is never limited.
+TIPI_BODY_LIMIT = 64 * 1024
+# From anyone else, one byte past this: a TIPI return is ten short fields, under 1 KB even
+# with every value at its longest and percent-encoded; a longer body cannot be one.
+RETURN_BODY_LIMIT = 2048
+# The per-address budget of refused and malformed notices counts an IPv6 /64 as one address:
+# it is one subscriber's, and rotating addresses inside it must not buy more storage.
+_IPV6_BUDGET_PREFIX = 64
+_BUDGET_SCOPE = "tipi-return-junk"
+
+
+@dataclass(frozen=True)
+class Triage:
+    """What can be decided about a notice before any database work: refused or malformed
+    (`outcome`, `detail`), else the parsed return."""
+
+    outcome: str = ""
+    detail: str = ""
+    retour: UrlRetour | None = None
+
 
 @dataclass(frozen=True)
 class StoredNotice:
-    """A notice as this request stored it."""
+    """A notice as this request stored it (with its triage when the budget needed it)."""
 
     id: int
     body: bytes
     remote_addr: str | None
+    triage: Triage | None = None
 
 
 class NoticeTakenElsewhere(Exception):
     """Another process processed this notice meanwhile: roll back, it is done already."""
 
 
+def notice_body_limit(*, remote_addr: str | None) -> int:
+    """How many bytes of a POST's body the endpoint reads (and may keep) from this address."""
+    return TIPI_BODY_LIMIT if _from_tipi(remote_addr or None) else RETURN_BODY_LIMIT + 1
+
+
 def notice_record(
     *, body: bytes, content_type: str, headers: Mapping[str, str], remote_addr: str | None
-) -> StoredNotice:
-    """Store the raw POST first, committed on its own: nothing TIPI sends is ever lost."""
+) -> StoredNotice | None:
+    """Store the raw POST first, committed on its own: nothing TIPI might have sent is lost.
+
+    A notice from an address not known as TIPI's that can only be refused or malformed counts
+    against that address's budget (RETURNS_JUNK_BUDGET); past it the notice is only counted,
+    not stored, and None is returned. TIPI's addresses skip all of this: no added statement.
+    """
     remote_addr = remote_addr or None
+    triage = None
+    if not _from_tipi(remote_addr):
+        triage = _triage(body, remote_addr)
+        if triage.outcome and not _within_budget(remote_addr):
+            return None
     notice_id = queries.notice_insert(
         body=body, content_type=content_type[:200], headers=dict(headers), remote_addr=remote_addr
     )
-    return StoredNotice(notice_id, body, remote_addr)
+    return StoredNotice(notice_id, body, remote_addr, triage)
 
 
 def notice_apply_fresh(*, notice: StoredNotice) -> str:
@@ -108,14 +146,73 @@ def _close(
     return outcome
 
 
+@lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
+
+
 def _address_allowed(remote_addr: str | None) -> bool:
     allowed = settings.TIPI_RETURN_ALLOWED_IPS
     if not allowed:
         return True
     if not remote_addr:
         return False
-    address = ipaddress.ip_address(remote_addr)
-    return any(address in ipaddress.ip_network(entry, strict=False) for entry in allowed)
+    try:
+        address = ipaddress.ip_address(remote_addr)
+    except ValueError:
+        return False
+    return any(address in network for network in _networks(tuple(allowed)))
+
+
+def _from_tipi(remote_addr: str | None) -> bool:
+    """Known as TIPI's: in a non-empty allow-list. Without one, no address is known as TIPI's."""
+    return bool(settings.TIPI_RETURN_ALLOWED_IPS) and _address_allowed(remote_addr)
+
+
+def _triage(body: bytes, remote_addr: str | None) -> Triage:
+    """The one place that decides, without the database, whether a notice can be applied."""
+    if not _address_allowed(remote_addr):
+        return Triage(Outcome.REFUSED_IP, f"adresse {remote_addr} non autorisée")
+    if len(body) > RETURN_BODY_LIMIT and not _from_tipi(remote_addr):
+        detail = (
+            f"corps de plus de {RETURN_BODY_LIMIT} octets : ce ne peut être un retour TIPI (seul son début est gardé)"
+        )
+        return Triage(Outcome.MALFORMED, detail)
+    try:
+        return Triage(retour=parse_url_retour(body))
+    except InvalidUrlRetour as exc:
+        return Triage(Outcome.MALFORMED, " ; ".join(exc.problems))
+
+
+def _budget_key(remote_addr: str | None) -> str:
+    try:
+        address = ipaddress.ip_address(remote_addr or "")
+    except ValueError:
+        return remote_addr or ""
+    if address.version == 6:
+        return str(ipaddress.ip_network(f"{address}/{_IPV6_BUDGET_PREFIX}", strict=False))
+    return str(address)
+
+
+def _within_budget(remote_addr: str | None) -> bool:
+    """Count one refused or malformed notice against its address's budget (atomic counter).
+
+    Past the budget only the counter keeps it; the log says so at the 1st, 2nd, 4th, 8th…
+    notice of a window, so that a flood does not move from the table to the journal.
+    """
+    rate = settings.RETURNS_JUNK_BUDGET
+    hit = rate_limit_consume(scope=_BUDGET_SCOPE, value=_budget_key(remote_addr), rate=rate)
+    if hit.allowed:
+        return True
+    if hit.count & (hit.count - 1) == 0:
+        logger.warning(
+            "return notices from %s past their budget (%s): %d refused or malformed in this window, "
+            "those past the budget counted, not stored",
+            remote_addr,
+            rate,
+            hit.count,
+        )
+    return False
 
 
 def _close_without_token(notice: StoredNotice, retour: UrlRetour) -> str:
@@ -166,12 +263,10 @@ def _process(notice: StoredNotice) -> str:
     P, another NUMAUTO) is recorded and not applied (`conflict`), a late `P` is applied and
     flagged. Forged or broken notices change nothing; one without OBJET is left to staff.
     """
-    if not _address_allowed(notice.remote_addr):
-        return _close(notice, Outcome.REFUSED_IP, f"adresse {notice.remote_addr} non autorisée")
-    try:
-        retour = parse_url_retour(notice.body)
-    except InvalidUrlRetour as exc:
-        return _close(notice, Outcome.MALFORMED, " ; ".join(exc.problems))
+    triage = notice.triage or _triage(notice.body, notice.remote_addr)
+    retour = triage.retour
+    if retour is None:
+        return _close(notice, triage.outcome, triage.detail)
     if not retour.objet:
         return _close_without_token(notice, retour)
     transaction = queries.transaction_lock(retour.objet)

@@ -1,8 +1,10 @@
-"""Personal data: e-mail addresses are erased after the retention period."""
+"""Retention: e-mail addresses are erased after their period, strangers' junk notices deleted after theirs."""
 
 import datetime
+import ipaddress
 import logging
 
+from django.conf import settings
 from django.utils import timezone
 
 from payments.models import ReturnNotice, Transaction
@@ -40,3 +42,29 @@ def personal_data_purge(*, older_than_days: int) -> tuple[int, int]:
 def _without_mel(body: bytes) -> bytes:
     pairs = [pair for pair in body.split(b"&") if not pair.lower().startswith(b"mel=")]
     return b"&".join(pairs)
+
+
+# --- Refused and malformed return notices --------------------------------------------------
+
+JUNK_OUTCOMES = (ReturnNotice.Outcome.REFUSED_IP, ReturnNotice.Outcome.MALFORMED)
+
+
+def junk_notices_purge(*, older_than_days: int) -> int:
+    """Delete the refused and malformed notices older than their retention period; returns how many.
+
+    They hold no payment (never applied, linked to no transaction): a stranger's posts, kept
+    long enough to look into. A malformed notice from TIPI's own addresses (a non-empty
+    TIPI_RETURN_ALLOWED_IPS) may be a payment gone wrong: it stays, for staff.
+    """
+    cutoff = timezone.now() - datetime.timedelta(days=older_than_days)
+    old = ReturnNotice.objects.filter(received_at__lt=cutoff, outcome__in=JUNK_OUTCOMES, transaction__isnull=True)
+    tipi = [ipaddress.ip_network(entry, strict=False) for entry in settings.TIPI_RETURN_ALLOWED_IPS]
+    kept = [
+        pk
+        for pk, address in old.filter(outcome=ReturnNotice.Outcome.MALFORMED, remote_addr__isnull=False)
+        .values_list("pk", "remote_addr")
+        .iterator()
+        if tipi and any(ipaddress.ip_address(address) in network for network in tipi)
+    ]
+    deleted, _ = old.exclude(pk__in=kept).delete()
+    return deleted

@@ -185,6 +185,31 @@ def test_bad_date_is_malformed_and_changes_nothing(client):
     assert ReturnNotice.objects.get().outcome == ReturnNotice.Outcome.MALFORMED
 
 
+def test_a_notice_past_its_addresses_budget_is_counted_not_stored_and_answered_200(client, settings):
+    from payments.returns.notices import notice_record
+
+    settings.RETURNS_JUNK_BUDGET = "2/h"
+    assert {post(client, b"garbage").status_code for _ in range(3)} == {200}
+    assert ReturnNotice.objects.count() == 2
+    assert notice_record(body=b"garbage", content_type=FORM, headers={}, remote_addr="127.0.0.1") is None
+    # A well-formed return from the same address is stored and applied: it may be TIPI's.
+    transaction = TransactionFactory()
+    post(client, retour_body(transaction))
+    transaction.refresh_from_db()
+    assert transaction.state == Transaction.State.PAID
+
+
+def test_the_body_read_is_bounded_by_its_source(settings):
+    from payments.returns.notices import RETURN_BODY_LIMIT, TIPI_BODY_LIMIT, notice_body_limit
+
+    assert RETURN_BODY_LIMIT < 4096 < TIPI_BODY_LIMIT == 64 * 1024
+    assert notice_body_limit(remote_addr="192.0.2.10") == RETURN_BODY_LIMIT + 1  # no allow-list: nobody is TIPI
+    settings.TIPI_RETURN_ALLOWED_IPS = ["192.0.2.0/24"]
+    assert notice_body_limit(remote_addr="192.0.2.10") == TIPI_BODY_LIMIT
+    assert notice_body_limit(remote_addr="198.51.100.7") == RETURN_BODY_LIMIT + 1
+    assert notice_body_limit(remote_addr=None) == RETURN_BODY_LIMIT + 1
+
+
 def test_get_is_not_allowed(client):
     assert client.get(URL).status_code == 405
     assert not ReturnNotice.objects.exists()

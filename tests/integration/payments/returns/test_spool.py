@@ -116,6 +116,24 @@ def test_when_the_spool_fails_too_the_endpoint_still_answers(client, settings, t
     assert any("LOST" in record.getMessage() for record in caplog.records)
 
 
+def test_junk_whose_budget_cannot_be_counted_is_spooled_and_replayed(client, spool_dir, settings, monkeypatch):
+    """The budget's counter is in the database too: when it is away, a stranger's notice is
+    spooled like any other (it might be TIPI's from an address DGFiP changed), body bounded."""
+    settings.TIPI_RETURN_ALLOWED_IPS = ["192.0.2.0/24"]
+
+    def counter_down(**kwargs):
+        raise OperationalError("connection failed")
+
+    monkeypatch.setattr("payments.returns.notices.rate_limit_consume", counter_down)
+    big = b"A=" + b"x" * 10_000
+    assert client.post(URL, data=big, content_type=FORM, REMOTE_ADDR="198.51.100.7").status_code == 200
+    [line] = spooled_lines(spool_dir)
+    assert base64.b64decode(line["body"]) == big[:2049]
+    monkeypatch.undo()
+    call_command("returns_replay")
+    assert ReturnNotice.objects.get().outcome == ReturnNotice.Outcome.REFUSED_IP
+
+
 # --- Replay -----------------------------------------------------------------------------
 
 
