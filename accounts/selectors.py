@@ -98,11 +98,12 @@ def account_debt_get(user, pk: int) -> Debt | None:
     return account_debts(user).filter(pk=pk).first()
 
 
-def account_transaction_find(user, token: str) -> Transaction | None:
-    if not token:
+def account_transaction_find(user, public_id: str) -> Transaction | None:
+    """The account's payment named by ?paiement= (its public id, never its OBJET token)."""
+    if not public_id:
         return None
     return (
         Transaction.objects.select_related("client", "debt")
-        .filter(token=token, user=user, saisie=Transaction.Saisie.ACCOUNT)
+        .filter(public_id=public_id, user=user, saisie=Transaction.Saisie.ACCOUNT)
         .first()
     )

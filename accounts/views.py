@@ -36,7 +36,7 @@ def _debt_page(request: HttpRequest) -> Page:
 
 
 def _query_without_page(request: HttpRequest) -> str:
-    """The query string the page links keep (a payment's token), "page" left out."""
+    """The query string the page links keep (a payment's public id), "page" left out."""
     query = request.GET.copy()
     query.pop("page", None)
     return query.urlencode()
@@ -48,7 +48,7 @@ def debt_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     page = _debt_page(request)
     payment = None
-    # Another account's (or a made-up) token shows no payment panel, and nothing of it.
+    # Another account's (or a made-up) id shows no payment panel, and nothing of it.
     if transaction := account_transaction_find(request.user, request.GET.get("paiement", "")):
         payment = {"transaction": transaction, "status": transaction_status(transaction)}
     context = {
@@ -91,7 +91,7 @@ def debt_pay(request: HttpRequest, pk: int) -> HttpResponse:
             refusals = [message for _, message in refused.messages("A")]
         else:
             transaction_remember(request, transaction)
-            return redirect(f"{reverse('accounts:debts')}?paiement={transaction.token}#paiement")
+            return redirect(f"{reverse('accounts:debts')}?paiement={transaction.public_id}#paiement")
     context = {"debt": debt, "status": status, "form": form, "refusals": refusals}
     return render(request, "accounts/debt_pay.html", context, status=409 if refusals else 200)
 

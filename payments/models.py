@@ -28,6 +28,12 @@ def new_token() -> str:
     return "".join(secrets.choice(_TOKEN_ALPHABET) for _ in range(TOKEN_LENGTH))
 
 
+def new_public_id() -> str:
+    """The id the portal's own pages address an attempt by (128 bits, 22 URL-safe characters):
+    never the OBJET token, which would then sit in access logs, histories and Referer headers."""
+    return secrets.token_urlsafe(16)
+
+
 # Derived from payments.tipi.Protocol (the one declaration): same slugs as the import file formats.
 # Sorted by slug: the order the migrations recorded.
 ClientProtocol = models.TextChoices(
@@ -107,6 +113,10 @@ class Transaction(models.Model):
         ACTIVATION = "X", "Activation"
 
     token = models.CharField("jeton (OBJET)", max_length=32, unique=True, default=new_token, editable=False)
+    # In the URLs of the payment page, its status, its retry and the console's attempt page.
+    public_id = models.CharField(
+        "identifiant public", max_length=32, unique=True, default=new_public_id, editable=False
+    )
     client = models.ForeignKey(TipiClient, on_delete=models.PROTECT, related_name="transactions", verbose_name="client")
     debt = models.ForeignKey(
         "debts.Debt", on_delete=models.PROTECT, null=True, blank=True, related_name="transactions", verbose_name="dette"

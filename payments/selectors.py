@@ -7,6 +7,11 @@ def clients_for_manual_payment():
     return TipiClient.objects.exclude(state=TipiClient.State.INACTIVE).order_by("label")
 
 
+def transaction_for_page(public_id: str) -> Transaction | None:
+    """The attempt a payment page shows, by its public id (the caller checks it is the session's)."""
+    return Transaction.objects.select_related("client", "debt").filter(public_id=public_id).first()
+
+
 def transaction_status(transaction: Transaction) -> dict[str, str | bool]:
     """What the payment page shows (and polls) about an attempt, in French."""
     state = transaction.state

@@ -8,8 +8,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("payer/", views.manual_choose_client, name="manual-choose"),
     path("payer/<str:numcli>/", views.manual_payment, name="manual"),
-    path("paiement/<str:token>/", views.transaction_page, name="transaction"),
-    path("paiement/<str:token>/statut/", views.transaction_status_json, name="transaction-status"),
-    path("paiement/<str:token>/nouvel-essai/", views.transaction_retry_view, name="transaction-retry"),
+    # An attempt's pages by its public id, never its OBJET token (these paths are in access logs).
+    path("paiement/<slug:public_id>/", views.transaction_page, name="transaction"),
+    path("paiement/<slug:public_id>/statut/", views.transaction_status_json, name="transaction-status"),
+    path("paiement/<slug:public_id>/nouvel-essai/", views.transaction_retry_view, name="transaction-retry"),
     path("tipi/retour/", views.tipi_return, name="tipi-return"),
 ]

@@ -15,9 +15,9 @@ from payments.models import Transaction
 from payments.returns import spool
 from payments.returns.notices import notice_apply_fresh, notice_body_limit, notice_record
 from payments.returns.replay import replay_nudge
-from payments.selectors import clients_for_manual_payment, transaction_status
+from payments.selectors import clients_for_manual_payment, transaction_for_page, transaction_status
 from payments.services.transactions import PaymentRefused, manual_payment_start, transaction_retry
-from payments.session import transaction_remember, transaction_remembered, transaction_tokens
+from payments.session import transaction_public_ids, transaction_remember, transaction_remembered
 from tipiportal.logging import request_id
 from tipiportal.network import TOO_MANY, client_ip, too_many_posts
 
@@ -53,7 +53,7 @@ def manual_payment(request: HttpRequest, numcli: str) -> HttpResponse:
                 refdet=data["refdet"],
                 amount_cents=data["montant"],
                 email=data["email"],
-                session_tokens=transaction_tokens(request),
+                session_public_ids=transaction_public_ids(request),
             )
         except PaymentRefused as refused:
             for anomaly, message in refused.messages("M"):
@@ -61,19 +61,23 @@ def manual_payment(request: HttpRequest, numcli: str) -> HttpResponse:
                 form.add_error(field, message)
         else:
             transaction_remember(request, transaction)
-            return redirect("payments:transaction", token=transaction.token)
+            return redirect("payments:transaction", public_id=transaction.public_id)
     return render(request, "payments/manual_form.html", {"form": form, "client": client})
 
 
-def _own_transaction(request: HttpRequest, token: str) -> Transaction:
-    if not transaction_remembered(request, token):
+def _own_transaction(request: HttpRequest, public_id: str) -> Transaction:
+    """An attempt of this session, by its public id (never the OBJET token: URLs end up in logs)."""
+    if not transaction_remembered(request, public_id):
         raise Http404
-    return get_object_or_404(Transaction.objects.select_related("client", "debt"), token=token)
+    transaction = transaction_for_page(public_id)
+    if transaction is None:
+        raise Http404
+    return transaction
 
 
 @never_cache
-def transaction_page(request: HttpRequest, token: str) -> HttpResponse:
-    transaction = _own_transaction(request, token)
+def transaction_page(request: HttpRequest, public_id: str) -> HttpResponse:
+    transaction = _own_transaction(request, public_id)
     return render(
         request,
         "payments/transaction.html",
@@ -83,13 +87,13 @@ def transaction_page(request: HttpRequest, token: str) -> HttpResponse:
 
 @never_cache
 @require_GET
-def transaction_status_json(request: HttpRequest, token: str) -> JsonResponse:
-    return JsonResponse(transaction_status(_own_transaction(request, token)))
+def transaction_status_json(request: HttpRequest, public_id: str) -> JsonResponse:
+    return JsonResponse(transaction_status(_own_transaction(request, public_id)))
 
 
 @require_POST
-def transaction_retry_view(request: HttpRequest, token: str) -> HttpResponse:
-    previous = _own_transaction(request, token)
+def transaction_retry_view(request: HttpRequest, public_id: str) -> HttpResponse:
+    previous = _own_transaction(request, public_id)
     if previous.saisie != Transaction.Saisie.MANUAL or previous.state not in (
         Transaction.State.REFUSED,
         Transaction.State.CANCELLED,
@@ -106,7 +110,7 @@ def transaction_retry_view(request: HttpRequest, token: str) -> HttpResponse:
             status=409,
         )
     transaction_remember(request, transaction)
-    return redirect("payments:transaction", token=transaction.token)
+    return redirect("payments:transaction", public_id=transaction.public_id)
 
 
 @csrf_exempt

@@ -49,7 +49,7 @@ def transaction_start(
     debt: Debt | None = None,
     params: Mapping[str, str] | None = None,
     user=None,
-    session_tokens: Collection[str] = (),
+    session_public_ids: Collection[str] = (),
     today: datetime.date | None = None,
 ) -> Transaction:
     """Create the Transaction and its URL aller, after every control the portal can run.
@@ -58,7 +58,7 @@ def transaction_start(
     values of annex 6). Raises PaymentRefused with TIPI's anomalies otherwise.
 
     A new attempt on a debt marks as abandoned the earlier pending ones of its own owner only:
-    `user`'s, and those `session_tokens` names (the attempts the caller's browser session
+    `user`'s, and those `session_public_ids` names (the attempts the caller's browser session
     started, payments.session). Anyone else's stays live: both may go to TIPI, whose first `P`
     moves the debt on (R6 for any attempt after it); a `P` on the other is still applied, flagged.
     """
@@ -71,7 +71,7 @@ def transaction_start(
         superseded: list[int] = []
         if debt is not None:
             # Lock order transactions → debt, as the return path does, so the two never deadlock.
-            superseded = _owned_pending_locked(debt=debt, user=user, session_tokens=session_tokens)
+            superseded = _owned_pending_locked(debt=debt, user=user, session_public_ids=session_public_ids)
             debt = Debt.objects.select_for_update().get(pk=debt.pk)
             anomalies += debt_payment_anomalies(debt=debt, amount_cents=amount_cents, today=today)
         transaction = Transaction(client=client, debt=debt, saisie=saisie, email=email, user=user)
@@ -103,13 +103,14 @@ def transaction_start(
         transaction.params = url_params
         transaction.url = url
         transaction.save()
-    logger.info("transaction started token=%s client=%s saisie=%s", transaction.token[:6], client.numcli, saisie)
+    # The public id, not the OBJET token: the token stays out of the logs.
+    logger.info("transaction started id=%s client=%s saisie=%s", transaction.public_id, client.numcli, saisie)
     return transaction
 
 
-def _owned_pending_locked(*, debt: Debt, user, session_tokens: Collection[str]) -> list[int]:
+def _owned_pending_locked(*, debt: Debt, user, session_public_ids: Collection[str]) -> list[int]:
     """SELECT … FOR UPDATE the debt's pending attempts this owner may supersede; their ids."""
-    owned = Q(token__in=list(session_tokens))
+    owned = Q(public_id__in=list(session_public_ids))
     if user is not None:
         owned |= Q(user=user)
     pending = Transaction.objects.filter(owned, debt_id=debt.pk, state=Transaction.State.PENDING)
@@ -124,11 +125,11 @@ def _message_values(debt: Debt | None, today: datetime.date) -> dict[str, object
 
 
 def manual_payment_start(
-    *, client: TipiClient, refdet: str, amount_cents: int, email: str, session_tokens: Collection[str] = ()
+    *, client: TipiClient, refdet: str, amount_cents: int, email: str, session_public_ids: Collection[str] = ()
 ) -> Transaction:
     """SAISIE=M: the citizen typed the reference. A debt we hold is checked here (M4, R6, R7);
     one we do not hold goes to TIPI, which decides, unless the client accepts only known debts.
-    `session_tokens`: the attempts of the payer's browser session, the only ones it supersedes."""
+    `session_public_ids`: the attempts of the payer's browser session, the only ones it supersedes."""
     debt = Debt.objects.filter(client=client, refdet=refdet).first()
     if debt is None and client.accept_only_known_debts:
         raise PaymentRefused([Anomaly("R4", "refdet", client.tipi_protocol)])
@@ -139,7 +140,7 @@ def manual_payment_start(
         email=email,
         saisie="M",
         debt=debt,
-        session_tokens=session_tokens,
+        session_public_ids=session_public_ids,
     )
 
 
@@ -170,5 +171,5 @@ def transaction_retry(*, transaction: Transaction) -> Transaction:
         saisie=transaction.saisie,
         debt=transaction.debt,
         user=transaction.user,
-        session_tokens=[transaction.token],
+        session_public_ids=[transaction.public_id],
     )

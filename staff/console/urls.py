@@ -11,5 +11,6 @@ urlpatterns = [
     path("clients/nouveau/", console.client_new, name="client-new"),
     path("clients/<int:pk>/", console.client_detail, name="client-detail"),
     path("clients/<int:pk>/modifier/", console.client_edit, name="client-edit"),
-    path("clients/<int:pk>/essais/<str:token>/", console.attempt_detail, name="attempt-detail"),
+    # By the attempt's public id, never its OBJET token (this path is in access logs).
+    path("clients/<int:pk>/essais/<slug:public_id>/", console.attempt_detail, name="attempt-detail"),
 ]

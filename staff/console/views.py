@@ -142,7 +142,7 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error("email" if anomaly.field == "mel" else None, message)
         else:
             transaction_remember(request, transaction)
-            return redirect("console:attempt-detail", pk=client.pk, token=transaction.token)
+            return redirect("console:attempt-detail", pk=client.pk, public_id=transaction.public_id)
     page = Paginator(_attempts(client), ATTEMPTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "client": client,
@@ -158,11 +158,11 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @administrator_required
 @never_cache
 @require_GET
-def attempt_detail(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+def attempt_detail(request: HttpRequest, pk: int, public_id: str) -> HttpResponse:
     """One attempt: the URL in full, the pop-up with its live status, TIPI's returns."""
     client = get_object_or_404(TipiClient, pk=pk)
-    transaction = get_object_or_404(_attempts(client), token=token)
-    if not transaction_remembered(request, token):
+    transaction = get_object_or_404(_attempts(client), public_id=public_id)
+    if not transaction_remembered(request, public_id):
         transaction_remember(request, transaction)  # the status endpoint answers this session only
     context = {
         "client": client,

@@ -37,13 +37,13 @@ def manual_form(debt: Debt, email: str = "pirate@example.fr") -> dict[str, str]:
 def start_manual(browser: Client, debt: Debt) -> Transaction:
     response = browser.post(f"/payer/{debt.client.numcli}/", manual_form(debt))
     assert response.status_code == 302, response.content
-    return Transaction.objects.get(token=response["Location"].split("/")[2])
+    return Transaction.objects.get(public_id=response["Location"].split("/")[2])
 
 
 def start_from_account(browser: Client, debt: Debt) -> Transaction:
     response = browser.post(f"/compte/dettes/{debt.pk}/payer/", {"email": "marie.lefevre@example.fr"})
     assert response.status_code == 302, response.content
-    return Transaction.objects.get(token=response["Location"].split("paiement=")[1].split("#")[0])
+    return Transaction.objects.get(public_id=response["Location"].split("paiement=")[1].split("#")[0])
 
 
 def holder_with_debt(**user_fields) -> tuple[Client, Debt]:
@@ -66,7 +66,7 @@ def test_an_anonymous_manual_attempt_leaves_the_account_holders_attempt_live():
     theirs = start_from_account(holder, debt)
     start_manual(Client(), debt)
     assert state_of(theirs) == Transaction.State.PENDING
-    status = holder.get(f"/paiement/{theirs.token}/statut/").json()
+    status = holder.get(f"/paiement/{theirs.public_id}/statut/").json()
     assert status["state"] == "pending" and status["final"] is False
 
 
@@ -76,7 +76,7 @@ def test_an_attempt_from_another_session_leaves_the_first_sessions_attempt_live(
     first = start_manual(first_browser, debt)
     start_manual(Client(), debt)
     assert state_of(first) == Transaction.State.PENDING
-    assert first_browser.get(f"/paiement/{first.token}/statut/").json()["state"] == "pending"
+    assert first_browser.get(f"/paiement/{first.public_id}/statut/").json()["state"] == "pending"
 
 
 def test_a_retry_from_another_session_leaves_the_other_attempt_live():
@@ -85,7 +85,7 @@ def test_a_retry_from_another_session_leaves_the_other_attempt_live():
     attacker = Client()
     own = start_manual(attacker, debt)
     Transaction.objects.filter(pk=own.pk).update(state=Transaction.State.REFUSED, resultrans="R")
-    assert attacker.post(f"/paiement/{own.token}/nouvel-essai/").status_code == 302
+    assert attacker.post(f"/paiement/{own.public_id}/nouvel-essai/").status_code == 302
     assert state_of(victim) == Transaction.State.PENDING
 
 

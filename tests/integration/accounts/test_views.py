@@ -110,9 +110,9 @@ def test_guessing_another_debt_id_gives_404(client, citizen):
 
 def test_another_users_payment_token_gives_404(client, citizen):
     foreign = TransactionFactory(saisie="A", user=UserFactory())
-    listing = client.get(f"/compte/?paiement={foreign.token}")
+    listing = client.get(f"/compte/?paiement={foreign.public_id}")
     assert listing.status_code == 200 and foreign.token not in listing.text
-    assert client.get(f"/paiement/{foreign.token}/statut/").status_code == 404
+    assert client.get(f"/paiement/{foreign.public_id}/statut/").status_code == 404
 
 
 def test_removing_someone_elses_reference_gives_404(client, citizen):
@@ -129,13 +129,13 @@ def test_pay_confirm_then_start_saisie_a_with_urlcl(client, citizen, settings):
     assert "marie.lefevre@example.fr" in page.text and "45,20" in page.text
     response = client.post(f"/compte/dettes/{debt.pk}/payer/", {"email": "marie.lefevre@example.fr"})
     transaction = Transaction.objects.get()
-    assert response["Location"] == f"/compte/?paiement={transaction.token}#paiement"
+    assert response["Location"] == f"/compte/?paiement={transaction.public_id}#paiement"
     assert transaction.saisie == "A" and transaction.user == citizen and transaction.debt == debt
     assert transaction.params["urlcl"] == "https://portail.example/tipi/retour/"
     assert "saisie=A" in transaction.url
     listing = client.get(response["Location"])
     assert transaction.url.replace("&", "&amp;") in listing.text
-    assert client.get(f"/paiement/{transaction.token}/statut/").json()["state"] == "pending"
+    assert client.get(f"/paiement/{transaction.public_id}/statut/").json()["state"] == "pending"
 
 
 def test_debt_in_progress_cannot_be_paid_again(client, citizen):

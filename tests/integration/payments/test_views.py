@@ -49,7 +49,7 @@ def test_known_debt_starts_a_transaction_and_shows_the_pay_page(client, settings
     response = client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
     assert response.status_code == 302
     transaction = Transaction.objects.get()
-    assert response["Location"] == f"/paiement/{transaction.token}/"
+    assert response["Location"] == f"/paiement/{transaction.public_id}/"
     assert transaction.debt == debt and transaction.saisie == "M" and transaction.amount_cents == 3808
     url = urlsplit(transaction.url)
     assert f"{url.scheme}://{url.netloc}{url.path}" == "https://tipi.example/tpa/paiement.web"
@@ -174,20 +174,20 @@ def test_water_bill_reference_gets_code_recette_and_00(client):
 def test_payment_page_is_private_to_the_session(client):
     debt = DebtFactory()
     response = client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
-    token = Transaction.objects.get().token
+    public_id = Transaction.objects.get().public_id
     assert client.get(response["Location"]).status_code == 200
     other = type(client)()
-    assert other.get(f"/paiement/{token}/").status_code == 404
-    assert other.get(f"/paiement/{token}/statut/").status_code == 404
+    assert other.get(f"/paiement/{public_id}/").status_code == 404
+    assert other.get(f"/paiement/{public_id}/statut/").status_code == 404
 
 
 def test_status_json_follows_the_transaction(client):
     debt = DebtFactory()
     client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
     transaction = Transaction.objects.get()
-    assert client.get(f"/paiement/{transaction.token}/statut/").json()["state"] == "pending"
+    assert client.get(f"/paiement/{transaction.public_id}/statut/").json()["state"] == "pending"
     Transaction.objects.filter(pk=transaction.pk).update(state="paid")
-    status = client.get(f"/paiement/{transaction.token}/statut/").json()
+    status = client.get(f"/paiement/{transaction.public_id}/statut/").json()
     assert status == {
         "state": "paid",
         "message": "Paiement CB par Internet en cours de validation",
@@ -201,9 +201,9 @@ def test_retry_after_refusal_starts_a_new_attempt(client):
     client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
     first = Transaction.objects.get()
     Transaction.objects.filter(pk=first.pk).update(state="refused", resultrans="R")
-    response = client.post(f"/paiement/{first.token}/nouvel-essai/")
+    response = client.post(f"/paiement/{first.public_id}/nouvel-essai/")
     second = Transaction.objects.exclude(pk=first.pk).get()
-    assert response["Location"] == f"/paiement/{second.token}/"
+    assert response["Location"] == f"/paiement/{second.public_id}/"
     assert second.debt == debt and second.token != first.token
 
 
@@ -222,7 +222,7 @@ def test_new_attempt_from_another_session_leaves_the_pending_one_live(client):
     type(client)().post(f"/payer/{debt.client.numcli}/", form_data(debt))
     states = sorted(Transaction.objects.values_list("state", flat=True))
     assert states == ["pending", "pending"]
-    assert client.get(f"/paiement/{first.token}/statut/").json()["state"] == "pending"
+    assert client.get(f"/paiement/{first.public_id}/statut/").json()["state"] == "pending"
 
 
 def test_retry_of_a_pending_attempt_abandons_it_and_no_one_elses(client):
@@ -232,7 +232,7 @@ def test_retry_of_a_pending_attempt_abandons_it_and_no_one_elses(client):
     others = Transaction.objects.get()
     client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
     own = Transaction.objects.exclude(pk=others.pk).get()
-    assert client.post(f"/paiement/{own.token}/nouvel-essai/").status_code == 302
+    assert client.post(f"/paiement/{own.public_id}/nouvel-essai/").status_code == 302
     own.refresh_from_db(), others.refresh_from_db()
     assert own.state == Transaction.State.ABANDONED
     assert others.state == Transaction.State.PENDING

@@ -91,7 +91,7 @@ def test_a_new_attempt_and_a_paid_notice_on_the_same_debt_never_deadlock():
                     email=transaction.email,
                     saisie="M",
                     debt=transaction.debt,
-                    session_tokens=[transaction.token],  # its own session: it locks the attempt it supersedes
+                    session_public_ids=[transaction.public_id],  # its own session: it locks the attempt it supersedes
                 )
             except PaymentRefused:
                 pass  # the P won: the debt is already in progress (R6), as it should be

@@ -78,7 +78,7 @@ def test_test_url_carries_the_imposed_values_of_each_protocol(admin_client, admi
     response = start(admin_client, tipi_client)
     transaction = Transaction.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/gestion/tipi/clients/{tipi_client.pk}/essais/{transaction.token}/"
+    assert response["Location"] == f"/gestion/tipi/clients/{tipi_client.pk}/essais/{transaction.public_id}/"
     params = url_params(transaction.url)
     assert params == {
         "numcli": tipi_client.numcli,
@@ -169,7 +169,7 @@ def test_an_email_tipi_would_refuse_is_refused_before_building(admin_client):
 
 def test_the_attempt_page_lists_only_test_and_activation_attempts(admin_client):
     payment = TransactionFactory(saisie="M")
-    response = admin_client.get(f"/gestion/tipi/clients/{payment.client.pk}/essais/{payment.token}/")
+    response = admin_client.get(f"/gestion/tipi/clients/{payment.client.pk}/essais/{payment.public_id}/")
     assert response.status_code == 404
 
 
@@ -180,10 +180,10 @@ def test_status_endpoint_answers_the_administrator_who_started_the_attempt(admin
     tipi_client = TipiClientFactory(state="new")
     start(admin_client, tipi_client)
     transaction = Transaction.objects.get()
-    status = admin_client.get(f"/paiement/{transaction.token}/statut/")
+    status = admin_client.get(f"/paiement/{transaction.public_id}/statut/")
     assert status.status_code == 200 and status.json()["state"] == "pending"
     post_retour(Client(), transaction)
-    assert admin_client.get(f"/paiement/{transaction.token}/statut/").json()["state"] == "paid"
+    assert admin_client.get(f"/paiement/{transaction.public_id}/statut/").json()["state"] == "paid"
 
 
 def test_status_endpoint_answers_an_administrator_opening_an_attempt_from_the_list(administrator):
@@ -192,9 +192,11 @@ def test_status_endpoint_answers_an_administrator_opening_an_attempt_from_the_li
     )
     browser = Client()
     browser.force_login(administrator)
-    assert browser.get(f"/paiement/{transaction.token}/statut/").status_code == 404
-    assert browser.get(f"/gestion/tipi/clients/{transaction.client.pk}/essais/{transaction.token}/").status_code == 200
-    assert browser.get(f"/paiement/{transaction.token}/statut/").status_code == 200
+    assert browser.get(f"/paiement/{transaction.public_id}/statut/").status_code == 404
+    assert (
+        browser.get(f"/gestion/tipi/clients/{transaction.client.pk}/essais/{transaction.public_id}/").status_code == 200
+    )
+    assert browser.get(f"/paiement/{transaction.public_id}/statut/").status_code == 200
 
 
 # --- Returns recorded and shown --------------------------------------------------------------------
@@ -211,7 +213,7 @@ def test_test_return_is_recorded_and_shown_beside_the_attempt(admin_client):
     assert notice.outcome == "applied" and notice.transaction == transaction
     for url in (
         f"/gestion/tipi/clients/{tipi_client.pk}/",
-        f"/gestion/tipi/clients/{tipi_client.pk}/essais/{transaction.token}/",
+        f"/gestion/tipi/clients/{tipi_client.pk}/essais/{transaction.public_id}/",
     ):
         page = html.unescape(admin_client.get(url).text)
         assert "Appliqué le " in page, url

@@ -33,7 +33,7 @@ def console_urls(tipi_client, transaction):
         "/gestion/tipi/clients/nouveau/",
         f"/gestion/tipi/clients/{tipi_client.pk}/",
         f"/gestion/tipi/clients/{tipi_client.pk}/modifier/",
-        f"/gestion/tipi/clients/{tipi_client.pk}/essais/{transaction.token}/",
+        f"/gestion/tipi/clients/{tipi_client.pk}/essais/{transaction.public_id}/",
     ]
 
 
