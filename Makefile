@@ -7,7 +7,7 @@ PORT ?= 8000
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 DEV_ENV := DEBUG=1 TIPI_SANDBOX=1 PORTAL_PUBLIC_URL=http://$(HOST):$(PORT)
 
-.PHONY: run test lint format test-sqlite test-postgres migrate demo chromium bench bench-import bench-load fuzz clean
+.PHONY: run test lint format lock audit test-sqlite test-postgres migrate demo chromium bench bench-import bench-load fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,20 @@ test: $(VENV)/.test chromium
 	else \
 		echo "NOTE: PostgreSQL at $(TEST_POSTGRES_URL) does not answer: the PostgreSQL run (locking, concurrency) did not run."; \
 	fi
+
+## lock: compile requirements*.in into the hashed requirements*.txt (pip-tools, installed on demand)
+lock: | $(BIN)/python
+	$(BIN)/pip install --quiet pip-tools==7.6.2
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links -o requirements.txt requirements.in
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url \
+		--no-emit-find-links -o requirements-test.txt requirements-test.in
+
+## audit: known vulnerabilities of the pinned packages (pip-audit, installed on demand; it needs its
+## advisory database on the network: PyPI's JSON API / OSV)
+audit: | $(BIN)/python
+	$(BIN)/pip install --quiet pip-audit==2.10.1
+	$(BIN)/pip-audit --strict --disable-pip --require-hashes -r requirements.txt
 
 ## lint: ruff (lint and format) and the import contracts of pyproject.toml; any violation fails
 lint: $(VENV)/.test
