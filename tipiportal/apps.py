@@ -6,7 +6,8 @@ logger = logging.getLogger(__name__)
 
 
 class TipiportalConfig(AppConfig):
-    """The project itself, as an app only for its management commands (demo_data, staff_user)."""
+    """The project itself, as an app: project-wide commands (demo_data, staff_user, staff_otp_reset),
+    the atomic rate counters (RateCounter) and the deploy checks (tipiportal.checks)."""
 
     name = "tipiportal"
     verbose_name = "Portail TIPI"

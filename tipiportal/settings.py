@@ -136,7 +136,7 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_tasks_db",
     "simple_history",
-    "tipiportal",  # project-wide commands: demo_data, staff_user
+    "tipiportal",  # project-wide commands, rate counters, deploy checks
     "payments",
     "debts",
     "accounts",
