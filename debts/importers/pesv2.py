@@ -43,10 +43,15 @@ Safety: the file is refused before anything is yielded if it has a DOCTYPE (henc
 any entity declaration: the "billion laughs" bomb is refused after reading its
 first bytes), if it is not XML, or if its root is not ``PES_Aller``; the parse itself
 refuses a DTD again before reading any piece (libxml2 expands an internal entity used in
-an attribute even with resolve_entities off). The parser
-never resolves entities, loads a DTD or touches the network, and keeps libxml2's
-size limits (huge_tree off). Each piece is cleared once read, with the siblings
-before it, so memory stays flat however many pieces the file holds.
+an attribute even with resolve_entities off). The parser never resolves entities, loads
+a DTD or touches the network, and keeps libxml2's size limits (huge_tree off).
+
+Memory: every element is cleared once read, whatever it is (with the siblings before it),
+so memory stays flat however many pieces, or elements of any name, the file holds; only
+the piece being read is kept whole. A file whose structure is not PES's is refused as the
+parse meets it (``pesv2_guard``): an element other than BlocBordereau, Piece or Signature
+in a recette Bordereau, nesting deeper than 32 levels, a piece of more than 200,000
+elements, more than 16 MB read without an element to free (a huge piece, tag or text).
 
 Encoding: a PES file is in UTF-8, ISO-8859-1, ISO-8859-15 or Windows-1252 (ASCII reads
 alike in all four); a file declaring any other encoding, UTF-7 above all (its "+ADw-" is a
@@ -61,7 +66,8 @@ decided from the bytes like the fixed-width files (``encoding`` module): UTF-8 i
 valid, else Windows-1252 or ISO-8859-15 from the evidence, else refused.
 
 The XML side (prolog check, encoding, element helpers) is in ``pesv2_xml``; reading the
-bordereaux and pieces and grouping their lines into debts, in ``pesv2_pieces``.
+bordereaux and pieces and grouping their lines into debts, in ``pesv2_pieces``; the bounds
+on a hostile file, in ``pesv2_guard``.
 """
 
 from __future__ import annotations
@@ -73,6 +79,15 @@ from lxml import etree
 
 from .base import DebtRecord, ImportFileError, LineError
 from .encoding import rewindable
+from .pesv2_guard import (
+    BORDEREAU_CHILDREN,
+    MAX_DEPTH,
+    MAX_PIECE_ELEMENTS,
+    GuardedReader,
+    too_deep,
+    too_many_elements,
+    unexpected_in_bordereau,
+)
 from .pesv2_pieces import PUBLIC_BODY_FIELDS, Bordereau, read_bordereau, read_piece
 from .pesv2_xml import PARSER_OPTIONS, check_prolog, local_name, lxml_encoding, refuse_dtd, syntax_message
 
@@ -96,48 +111,69 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
 
 
 def _parse(stream: BinaryIO, forced: str | None) -> Iterator[DebtRecord | LineError]:
-    """The body of ``parse`` over a seekable stream."""
+    """The body of ``parse`` over a seekable stream.
+
+    Depths: 1 PES_Aller, 2 PES_RecetteAller (or what the parser ignores), 3 Bordereau, 4 its
+    BlocBordereau and Piece, which are kept whole until they end, then read and freed. Every
+    other element is freed at its end, whatever it is: the tree holds the open elements, one
+    piece, and an emptied element per level.
+    """
     check_prolog(stream, forced)
     parser_encoding = lxml_encoding(stream, forced)
+    reader = GuardedReader(stream)
     events = etree.iterparse(
-        stream,
-        events=("end",),
-        tag=("{*}BlocBordereau", "{*}Piece", "{*}Bordereau"),
-        encoding=parser_encoding,
-        remove_blank_text=True,
-        **PARSER_OPTIONS,
+        reader, events=("start", "end"), encoding=parser_encoding, remove_blank_text=True, **PARSER_OPTIONS
     )
     bord: Bordereau | None = None
-    position = 0
-    recette = False
-    checked = False
+    position = 0  # recette pieces started so far
+    depth = 0
+    kept = False  # inside a BlocBordereau or Piece of the recette (depth 4 and below)
+    held = 0  # elements started inside it
+    in_recette = in_bordereau = recette = False
     try:
-        for _event, element in events:
-            if not checked:  # whatever the prolog check saw: libxml2 expands entities in attributes
-                refuse_dtd(element)
-                checked = True
-            name = local_name(element.tag)
-            parent = element.getparent()
-            if name == "BlocBordereau":
-                in_recette = (
-                    parent is not None
-                    and local_name(parent.tag) == "Bordereau"
-                    and local_name(getattr(parent.getparent(), "tag", "")) == "PES_RecetteAller"
-                )
-                bord = read_bordereau(element) if in_recette else None
+        for event, element in events:
+            if event == "start":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise too_deep(position)
+                if kept:
+                    held += 1
+                    if held > MAX_PIECE_ELEMENTS:
+                        raise too_many_elements(position)
+                elif depth == 4:
+                    if in_recette:
+                        name = local_name(element.tag)
+                        if name == "Piece":
+                            position += 1
+                            kept, held, reader.piece = True, 0, position
+                        elif name == "BlocBordereau" and in_bordereau:
+                            kept, held = True, 0
+                        elif in_bordereau and name not in BORDEREAU_CHILDREN:
+                            raise unexpected_in_bordereau(name, position)
+                elif depth == 3:
+                    in_bordereau = in_recette and local_name(element.tag) == "Bordereau"
+                    recette = recette or in_bordereau
+                elif depth == 2:
+                    in_recette = local_name(element.tag) == "PES_RecetteAller"
+                elif depth == 1:  # whatever the prolog check saw: libxml2 expands entities in attributes
+                    refuse_dtd(element)
                 continue
-            if name == "Piece":
-                grand = parent.getparent() if parent is not None else None
-                if grand is not None and local_name(grand.tag) == "PES_RecetteAller":
+            depth -= 1
+            if kept:
+                if depth >= 4:  # inside: read with its piece
+                    continue
+                kept, reader.piece = False, None
+                if local_name(element.tag) == "Piece":
                     recette = True
-                    position += 1
-                    yield from read_piece(position, element, bord)
-            else:  # Bordereau: its pieces are done
+                    yield from read_piece(position, element, bord if in_bordereau else None)
+                else:
+                    bord = read_bordereau(element)
+            elif depth == 2 and in_bordereau:  # a Bordereau: its pieces are done
                 bord = None
-                if parent is not None and local_name(parent.tag) == "PES_RecetteAller":
-                    recette = True
             # Free what is read: the element and everything before it at its level.
             element.clear(keep_tail=False)
+            reader.freed_at = reader.position
+            parent = element.getparent()
             if parent is not None:
                 while element.getprevious() is not None:
                     del parent[0]

@@ -343,3 +343,80 @@ def test_pieces_are_freed_as_they_are_read(monkeypatch):
     # 80 000 at the end.
     assert max(sizes) < 3000, sizes
     assert grown < 256 * 1024, grown  # and nothing piles up on the Python side
+
+
+# --- hostile structure (issue 13, item 7; the process's memory: tests/security/test_7_pes_memory.py) ---------
+
+RECETTE_PIECE = (
+    '<PES_RecetteAller><Bordereau><BlocBordereau><Exer V="2024"/></BlocBordereau><Piece><BlocPiece><IdPce V="{n}"/>'
+    '</BlocPiece><LigneDePiece><BlocLignePiece><InfoLignePiece><IdLigne V="1"/><MtHT V="1"/></InfoLignePiece>'
+    '</BlocLignePiece><Tiers><InfoTiers><Nom V="N{n}"/></InfoTiers></Tiers></LigneDePiece></Piece>{signature}'
+    "</Bordereau></PES_RecetteAller>"
+)
+
+
+def test_every_element_is_freed_whatever_it_is(monkeypatch):
+    """Stray elements, text and a big attachment between the recettes: none is kept once read."""
+    sizes = []
+    real_read_piece = pesv2.read_piece
+
+    def spy(position, piece, bord):
+        sizes.append(sum(1 for _ in piece.getroottree().getroot().iter()))
+        return real_read_piece(position, piece, bord)
+
+    monkeypatch.setattr(pesv2, "read_piece", spy)
+    junk = "".join(
+        f"<PES_PJ><PJ><Contenu><Fichier>{'QUJD' * 50_000}</Fichier></Contenu>{'<X/>' * 50_000}</PJ></PES_PJ>"
+        f"<PES_DepenseAller><Bordereau>{'<Y><Z/></Y>' * 50_000}</Bordereau></PES_DepenseAller>"
+        + RECETTE_PIECE.format(n=n, signature="")
+        for n in range(1, 9)
+    )
+    data = f"<PES_Aller><EnTetePES>{'<W/>' * 50_000}</EnTetePES>{junk}</PES_Aller>".encode()
+    assert len(data) > 7_000_000
+    gc.collect()
+    tracemalloc.start()
+    try:
+        items = pesv2.parse(io.BytesIO(data))
+        first = next(items)
+        before = tracemalloc.take_snapshot()
+        rest = list(items)
+        after = tracemalloc.take_snapshot()
+    finally:
+        tracemalloc.stop()
+    mine = [tracemalloc.Filter(True, "*debts/importers/*")]
+    grown = sum(stat.size_diff for stat in after.filter_traces(mine).compare_to(before.filter_traces(mine), "filename"))
+    assert [item.debtor_name for item in [first, *rest]] == [f"N{n}" for n in range(1, 9)]
+    # Before: 100,000 to 800,000 elements still in the tree at each piece.
+    assert max(sizes) < 100, sizes
+    assert grown < 256 * 1024, grown
+
+
+def test_a_signed_bordereau_is_read():
+    """A XAdES signature sits in the Bordereau, 12 levels deep: PES, not a stray element."""
+    signature = (
+        '<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:Reference URI="">'
+        "<ds:DigestValue>AAAA</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:Object><xad:QualifyingProperties "
+        'xmlns:xad="http://uri.etsi.org/01903/v1.3.2#"><xad:SignedProperties><xad:SignedSignatureProperties>'
+        "<xad:SigningCertificate><xad:Cert><xad:CertDigest><ds:DigestMethod/></xad:CertDigest></xad:Cert>"
+        "</xad:SigningCertificate></xad:SignedSignatureProperties></xad:SignedProperties></xad:QualifyingProperties>"
+        "</ds:Object></ds:Signature>"
+    )
+    data = f"<PES_Aller>{RECETTE_PIECE.format(n=1, signature=signature)}</PES_Aller>".encode()
+    (record,) = run(pesv2.parse, data)
+    assert record.debtor_name == "N1"
+
+
+def test_a_big_real_piece_is_still_read():
+    """5,000 debtors in one piece (100,000 elements): half the bound."""
+    line = (
+        '<LigneDePiece><BlocLignePiece><InfoLignePiece><IdLigne V="{i}"/><MtHT V="10.00"/></InfoLignePiece>'
+        '</BlocLignePiece><Tiers><InfoTiers><RefTiers V="D{i}"/><Nom V="NOM {i}"/></InfoTiers><Adresse>'
+        '<Adr1 V="1 RUE DE LA PAIX"/><CP V="80000"/><Ville V="AMIENS"/></Adresse></Tiers></LigneDePiece>'
+    )
+    lines = "".join(line.format(i=i) for i in range(1, 5001))
+    data = (
+        '<PES_Aller><PES_RecetteAller><Bordereau><BlocBordereau><Exer V="2024"/></BlocBordereau><Piece><BlocPiece>'
+        f'<IdPce V="7"/></BlocPiece>{lines}</Piece></Bordereau></PES_RecetteAller></PES_Aller>'
+    ).encode()
+    got = records(run(pesv2.parse, data))
+    assert len(got) == 5000 and got[-1].debtor_name == "NOM 5000"
