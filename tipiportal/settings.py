@@ -61,6 +61,9 @@ RETURNS_JUNK_RETENTION_DAYS = env.int("RETURNS_JUNK_RETENTION_DAYS", default=30)
 TIPI_NO_ANSWER_AFTER_MINUTES = env.int("TIPI_NO_ANSWER_AFTER_MINUTES", default=60)
 # Where uploaded debt files wait for the import worker (shared by web and worker machines).
 IMPORTS_DIR = env.path("IMPORTS_DIR", default=BASE_DIR / "var" / "imports")
+# A copy left there (a dry run never confirmed, or failed) is deleted after this many days by the
+# daily `manage.py purge_import_files`; a queued or running import keeps its file.
+IMPORT_FILES_RETENTION_DAYS = env.int("IMPORT_FILES_RETENTION_DAYS", default=7)
 # Return notices the database could not take wait here (local disk, one file per web process)
 # until `manage.py returns_replay` stores them: see payments/returns/spool.py.
 RETURNS_SPOOL_DIR = env.path("RETURNS_SPOOL_DIR", default=BASE_DIR / "var" / "returns-spool")

@@ -5,8 +5,9 @@ the database then finds duplicates and conflicts set-wise, and the debts are ins
 one statement. So a million records never sit in memory, progress is visible to other
 connections while it runs, and "complete" mode is all-or-nothing.
 
-Here: the batches (create, confirm, discard) and the run (parse, stage in chunks, progress,
-final state); the set-wise work on the staging table is in ``import_staging``.
+Here: the batches (create, confirm, discard), the retention of the received copies (purge) and
+the run (parse, stage in chunks, progress, final state); the set-wise work on the staging table
+is in ``import_staging``.
 """
 
 import datetime
@@ -17,7 +18,7 @@ import shutil
 from pathlib import Path
 
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from debts.importers import ImportFileError, LineError, parse
@@ -250,20 +251,82 @@ def import_file_discard(*, batch: ImportBatch) -> None:
 
 def import_batch_confirm(*, dry_run_batch: ImportBatch, user=None) -> ImportBatch:
     """After a dry run, the real import of the same file, same mode."""
-    if not dry_run_batch.dry_run or dry_run_batch.state != ImportBatch.State.DONE:
-        raise ImportRefused("Seul un essai à blanc terminé peut être confirmé.")
-    _refuse_if_already_imported(dry_run_batch.client, dry_run_batch.file_sha256)
-    if not os.path.exists(dry_run_batch.file_path):
-        raise ImportRefused("Le fichier de cet essai à blanc n'est plus disponible : déposez-le à nouveau.")
-    real = import_batch_create(
-        client=dry_run_batch.client,
-        fmt=dry_run_batch.fmt,
-        path=Path(dry_run_batch.file_path),
-        filename=dry_run_batch.filename,
-        mode=dry_run_batch.mode,
-        dry_run=False,
-        encoding=dry_run_batch.encoding,
-        user=user,
-    )
+    with transaction.atomic():
+        # Locked while its copy is copied: import_files_purge deletes it under the same lock.
+        dry_run_batch = ImportBatch.objects.select_for_update().get(pk=dry_run_batch.pk)
+        if not dry_run_batch.dry_run or dry_run_batch.state != ImportBatch.State.DONE:
+            raise ImportRefused("Seul un essai à blanc terminé peut être confirmé.")
+        _refuse_if_already_imported(dry_run_batch.client, dry_run_batch.file_sha256)
+        if not dry_run_batch.file_path or not os.path.exists(dry_run_batch.file_path):
+            raise ImportRefused("Le fichier de cet essai à blanc n'est plus disponible : déposez-le à nouveau.")
+        real = import_batch_create(
+            client=dry_run_batch.client,
+            fmt=dry_run_batch.fmt,
+            path=Path(dry_run_batch.file_path),
+            filename=dry_run_batch.filename,
+            mode=dry_run_batch.mode,
+            dry_run=False,
+            encoding=dry_run_batch.encoding,
+            user=user,
+        )
     import_file_discard(batch=dry_run_batch)  # the real batch has its own copy
     return real
+
+
+# --- Retention of the received copies ------------------------------------------------
+
+
+def import_files_purge(*, older_than_days: int, now: datetime.datetime | None = None) -> int:
+    """Delete the received copies older than ``older_than_days`` days; return how many files.
+
+    Those of dry runs never confirmed or that failed (a real import deletes its own at its end),
+    and the files no batch names (an upload interrupted between its copy and its batch). Never
+    the file of a queued or running import, however old.
+    """
+    if older_than_days < 1:
+        # A younger copy may be an upload whose batch is being created.
+        raise ValueError("older_than_days must be at least 1")
+    cutoff = (now or timezone.now()) - datetime.timedelta(days=older_than_days)
+    expired = (
+        ImportBatch.objects.filter(created_at__lt=cutoff)
+        .exclude(file_path="")
+        .exclude(state__in=[ImportBatch.State.QUEUED, ImportBatch.State.RUNNING])
+    )
+    deleted = 0
+    for pk in list(expired.values_list("pk", flat=True)):
+        with transaction.atomic():
+            batch = expired.select_for_update().filter(pk=pk).first()  # still expired once locked
+            if batch is None:
+                continue
+            deleted += _file_remove(batch.file_path)
+            batch.file_path = ""
+            batch.save(update_fields=["file_path"])
+    return deleted + _unnamed_files_remove(cutoff)
+
+
+def _unnamed_files_remove(cutoff: datetime.datetime) -> int:
+    """Delete the files of IMPORTS_DIR older than ``cutoff`` that no batch names."""
+    folder = Path(settings.IMPORTS_DIR)
+    if not folder.is_dir():
+        return 0
+    # Read before the folder: a batch created meanwhile names a copy made now, younger than cutoff.
+    named = {
+        os.path.realpath(path) for path in ImportBatch.objects.exclude(file_path="").values_list("file_path", flat=True)
+    }
+    deleted = 0
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if not entry.is_file(follow_symlinks=False) or os.path.realpath(entry.path) in named:
+                continue
+            if entry.stat(follow_symlinks=False).st_mtime < cutoff.timestamp():
+                deleted += _file_remove(entry.path)
+    return deleted
+
+
+def _file_remove(path: str) -> int:
+    """Delete one file: 1 if it was there, 0 if it was already gone."""
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        return 0
+    return 1
