@@ -1,4 +1,5 @@
-"""The Django admin console shows what services own, and changes none of it."""
+"""Issue 13, item 13: the Django admin console shows what services own, and changes none of it
+(before: an administrator could set a debt's state and amount, or activate a client, with no domain event)."""
 
 import pytest
 from django.apps import apps
