@@ -17,7 +17,6 @@ from .base import ImportFileError
 from .encoding import CP1252_UNDEFINED, check_codec, decide, encoding_label, scan
 
 __all__ = [
-    "DOCTYPE_REFUSED",
     "PARSER_OPTIONS",
     "check_prolog",
     "declared_encoding",
@@ -156,7 +155,7 @@ def lxml_encoding(stream: BinaryIO, forced: str | None) -> str:
     return _LIBXML_NAMES[canonical]
 
 
-DOCTYPE_REFUSED = (
+_DOCTYPE_REFUSED = (
     "Fichier refusé : il contient une déclaration de type de document (DOCTYPE) ou d'entités, qu'un fichier "
     "PES n'a jamais et qui peut servir à saturer le serveur (attaque « billion laughs »)."
 )
@@ -166,7 +165,7 @@ def refuse_dtd(element: etree._Element) -> None:
     """Refuse the document of ``element`` if it has a DOCTYPE (hence maybe entities)."""
     docinfo = element.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None or docinfo.externalDTD is not None:
-        raise ImportFileError(DOCTYPE_REFUSED)
+        raise ImportFileError(_DOCTYPE_REFUSED)
 
 
 def check_prolog(stream: BinaryIO, forced: str | None) -> None:
@@ -220,7 +219,7 @@ def check_prolog(stream: BinaryIO, forced: str | None) -> None:
             # attribute value is expanded even with resolve_entities off.
             window = previous + chunk
             if b"<!DOCTYPE" in window or b"<!ENTITY" in window:
-                raise ImportFileError(DOCTYPE_REFUSED)
+                raise ImportFileError(_DOCTYPE_REFUSED)
             previous = chunk[-16:]
             fed += len(chunk)
             parser.feed(chunk)
