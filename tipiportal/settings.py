@@ -41,6 +41,12 @@ TIPI_BASE_URL = env.str(
 PAYFIP_SERVICE_URL = env.str("PAYFIP_SERVICE_URL", default=TIPI_BASE_URL + "/tpa/services/securite")
 PAYFIP_WS_PAYMENT_URL = env.str("PAYFIP_WS_PAYMENT_URL", default=TIPI_BASE_URL + "/tpa/paiementws.web")
 PAYFIP_TIMEOUT = env.int("PAYFIP_TIMEOUT", default=15)
+# Sandbox only: when it POSTs the idOp to urlnotif after a result (immediate, delayed, twice =
+# at once and after the delay, never), the delay in seconds, and the code of the "moyen futur"
+# button (a means of payment PayFiP may add, whose RESULTRANS the portal does not know).
+PAYFIP_SANDBOX_NOTIFY = env.str("PAYFIP_SANDBOX_NOTIFY", default="immediate")
+PAYFIP_SANDBOX_NOTIFY_DELAY = env.int("PAYFIP_SANDBOX_NOTIFY_DELAY", default=120)
+PAYFIP_SANDBOX_FUTURE_CODE = env.str("PAYFIP_SANDBOX_FUTURE_CODE", default="F")
 # Source addresses allowed to POST returns: DGFiP's outgoing addresses, as DGFiP gives them
 # (docs/deployment.md), addresses or networks (CIDR). Empty means any source, which production
 # refuses (`check --deploy`, and a message at start): whoever starts a payment sees every field

@@ -178,7 +178,7 @@ def retour_fields(operation: SandboxOperation) -> dict[str, str]:
     return fields
 
 
-def _origin(url: str) -> tuple[str, str, int] | None:
+def url_origin(url: str) -> tuple[str, str, int] | None:
     """(scheme, host, port) as a browser compares origins; None if the URL has no clear one."""
     try:
         parts = urlsplit(url)
@@ -194,7 +194,7 @@ def _origin(url: str) -> tuple[str, str, int] | None:
 def _post_back(urlcl: str, fields: dict[str, str]) -> str:
     # Anyone can hand the sandbox a URL aller: it must not post returns (or anything) elsewhere.
     portal = settings.PORTAL_PUBLIC_URL
-    if _origin(urlcl) is None or _origin(urlcl) != _origin(portal):
+    if url_origin(urlcl) is None or url_origin(urlcl) != url_origin(portal):
         logger.warning("sandbox: URLCL outside the portal's address (PORTAL_PUBLIC_URL), not posted")
         return f"{CALLBACK_REFUSED} : URLCL n'est pas à l'adresse du portail ({portal})"
     try:
