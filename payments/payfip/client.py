@@ -88,7 +88,8 @@ class PayfipClient:
                 stream=True,
             ) as response:
                 body = bytearray()
-                for chunk in response.iter_content(chunk_size=16 * 1024):
+                # read1: what has arrived, so that a server dripping bytes cannot outlast the timeout.
+                while chunk := response.raw.read1(16 * 1024, decode_content=True):
                     body += chunk
                     if len(body) > MAX_ANSWER_BYTES:
                         raise PayfipUnavailable(f"réponse de plus de {MAX_ANSWER_BYTES} octets")

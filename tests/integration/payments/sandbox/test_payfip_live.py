@@ -1,0 +1,104 @@
+"""The sandbox's PayFiP service over real HTTP (live server): zeep driven by our ?wsdl, unchanged,
+as a WSDL-driven client like eopayment's would be, and payments.payfip's own client."""
+
+import pytest
+import requests
+import zeep
+from zeep.exceptions import Fault
+
+from payments.payfip import PARIS, PayfipClient, PayfipFault
+from tests.factories import TipiClientFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def service(live_server, settings):
+    settings.PORTAL_PUBLIC_URL = live_server.url
+    settings.PAYFIP_SANDBOX_NOTIFY = "never"
+    return f"{live_server.url}/tpa/services/securite"
+
+
+def arguments(numcli: str, **overrides) -> dict[str, str]:
+    return {
+        "exer": "2026",
+        "mel": "a.b@example.fr",
+        "montant": "1000",
+        "numcli": numcli,
+        "objet": "Cantine",
+        "refdet": "ABCDEFGH",
+        "saisie": "T",
+        "urlnotif": "https://portail.example/payfip/notification/",
+        "urlredirect": "https://portail.example/payfip/retour/",
+        **overrides,
+    }
+
+
+def settle(live_server, idop: str, resultrans: str) -> None:
+    response = requests.post(
+        f"{live_server.url}/tpa/sandbox/operations/{idop}/result", {"resultrans": resultrans}, timeout=10
+    )
+    assert response.status_code == 200, response.text
+
+
+def test_zeep_uses_the_sandbox_through_its_wsdl(live_server, service):
+    tipi_client = TipiClientFactory(label="Régie de test")
+    soap = zeep.Client(service + "?wsdl")
+    # zeep unwraps <return> and its one leaf: the answer is the idOp itself.
+    idop = soap.service.creerPaiementSecurise(arg0=arguments(tipi_client.numcli))
+    assert isinstance(idop, str) and len(idop) == 36
+    with pytest.raises(Fault) as raised:
+        soap.service.recupererDetailPaiementSecurise(arg0={"idOp": idop})
+    assert raised.value.detail[0].findtext("code") == "P5"
+    settle(live_server, idop, "V")
+    detail = soap.service.recupererDetailPaiementSecurise(arg0={"idOp": idop})
+    assert (detail.resultrans, detail.montant, detail.refdet, detail.numcli) == (
+        "V",
+        "1000",
+        "ABCDEFGH",
+        tipi_client.numcli,
+    )
+    assert detail.numauto
+    labels = soap.service.recupererDetailClient(arg0={"numCli": tipi_client.numcli})
+    assert (labels.libelleN1, labels.numcli) == ("Régie de test", tipi_client.numcli)
+
+
+def test_zeep_reads_a_functional_fault(service):
+    tipi_client = TipiClientFactory()
+    soap = zeep.Client(service + "?wsdl")
+    with pytest.raises(Fault) as raised:
+        soap.service.creerPaiementSecurise(arg0=arguments(tipi_client.numcli, refdet="ABCD"))
+    (error,) = raised.value.detail
+    assert error.tag.endswith("}FonctionnelleErreur")
+    assert (error.findtext("code"), error.findtext("libelle")) == (
+        "R3",
+        "Le format du paramètre REFDET n'est pas conforme",
+    )
+    assert raised.value.message == "fr.gouv.finances.cp.tpa.webservice.exceptions.FonctionnelleErreur"
+
+
+def test_our_client_against_the_sandbox(live_server, service):
+    tipi_client = TipiClientFactory(label="Régie de test")
+    client = PayfipClient(service_url=service, timeout=10)
+    fields = arguments(tipi_client.numcli, saisie="W", objet="")
+    idop = client.create_payment(**{**fields, "montant": 1000})
+    with pytest.raises(PayfipFault) as raised:
+        client.payment_detail(idop)
+    assert raised.value.code == "P5"
+    settle(live_server, idop, "P")
+    detail = client.payment_detail(idop)
+    assert (detail.resultrans, detail.montant, detail.saisie, detail.objet, detail.mel) == (
+        "P",
+        1000,
+        "W",
+        "",
+        "a.b@example.fr",
+    )
+    assert detail.paid_at.tzinfo is PARIS and len(detail.numauto) == 6
+    with pytest.raises(PayfipFault) as raised:
+        client.create_payment(**{**fields, "montant": 1000, "mel": "a@b"})
+    assert (raised.value.code, raised.value.message) == ("A2", "Adresse mél incorrecte. ")
+    with pytest.raises(PayfipFault) as raised:
+        client.payment_detail("00000000-0000-0000-0000-000000000000")
+    assert raised.value.code == "P1"
+    assert client.client_detail(tipi_client.numcli).labels == ("Régie de test",)
