@@ -1,12 +1,17 @@
 """The sandbox's PayFiP service over real HTTP (live server): zeep driven by our ?wsdl, unchanged,
 as a WSDL-driven client like eopayment's would be, and payments.payfip's own client."""
 
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 import requests
 import zeep
 from zeep.exceptions import Fault
 
 from payments.payfip import PARIS, PayfipClient, PayfipFault
+from payments.sandbox.models import PayfipNotification
 from tests.factories import TipiClientFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -102,3 +107,62 @@ def test_our_client_against_the_sandbox(live_server, service):
         client.payment_detail("00000000-0000-0000-0000-000000000000")
     assert raised.value.code == "P1"
     assert client.client_detail(tipi_client.numcli).labels == ("Régie de test",)
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    def do_POST(self):  # http.server's name
+        self.server.received.append(
+            (self.path, self.headers["Content-Type"], self.rfile.read(int(self.headers["Content-Length"])))
+        )
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    """Stands in for the portal's notification endpoint: records what the sandbox POSTs."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    server.received = []
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def drain_tasks() -> None:
+    """What `manage.py db_worker` does, once: every task due now."""
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="payfip-test",
+        excluded_queue_names=[],
+    ).run()
+
+
+def test_the_worker_notifies_twice_on_schedule(live_server, service, settings, receiver):
+    portal = f"http://127.0.0.1:{receiver.server_address[1]}"
+    settings.PORTAL_PUBLIC_URL = portal  # the sandbox posts to the portal's address only
+    settings.PAYFIP_SANDBOX_NOTIFY = "twice"
+    settings.PAYFIP_SANDBOX_NOTIFY_DELAY = 1
+    client = PayfipClient(service_url=service, timeout=10)
+    fields = arguments(TipiClientFactory().numcli, saisie="W", urlnotif=f"{portal}/payfip/notification/")
+    idop = client.create_payment(**{**fields, "montant": 1000})
+    settle(live_server, idop, "P")
+    assert receiver.received == []  # not sent inside the request that settled it
+    drain_tasks()
+    assert receiver.received == [
+        ("/payfip/notification/", "application/x-www-form-urlencoded", f"idop={idop}".encode())
+    ]
+    time.sleep(1.2)
+    drain_tasks()
+    assert len(receiver.received) == 2 and receiver.received[1] == receiver.received[0]
+    assert [n.outcome for n in PayfipNotification.objects.filter(operation__idop=idop)] == ["HTTP 200", "HTTP 200"]
