@@ -33,6 +33,16 @@ class PayfipClient:
         self.timeout = timeout
         self._session = session or requests.Session()
 
+    def close(self) -> None:
+        """Close the kept-alive connections of this client's session."""
+        self._session.close()
+
+    def __enter__(self) -> PayfipClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def create_payment(
         self,
         *,

@@ -33,11 +33,16 @@ def _debit_result(iban: str) -> str:
     return "V" if iban.replace(" ", "").upper() == TEST_IBAN else "Z"
 
 
-def _result_of(request: HttpRequest, form: PayfipPaymentForm) -> str:
+def _result_without_form(request: HttpRequest) -> str | None:
+    """Cancelling, or the future means, whatever was typed in the card or debit fields."""
     if "annuler" in request.POST:
         return "A"
     if "futur" in request.POST:
         return settings.PAYFIP_SANDBOX_FUTURE_CODE
+    return None
+
+
+def _result_of(request: HttpRequest, form: PayfipPaymentForm) -> str:
     if "prelevement" in request.POST:
         return _debit_result(form.cleaned_data["iban"])
     return card_result(form.cleaned_data["numero"], form.cleaned_data["cryptogramme"], form.expiry(), False)
@@ -76,11 +81,14 @@ def paiementws(request: HttpRequest) -> HttpResponse:
     operation = PayfipOperation.objects.filter(idop=idop, opened_at__isnull=False).first()
     if operation is None or operation.resultrans:
         return _refused(request, payment_page_refusal(operation, timezone.now()) or "")
-    form = PayfipPaymentForm(request.POST)
-    if not form.is_valid():
-        return _page(request, operation, form)
+    resultrans = _result_without_form(request)
+    if resultrans is None:
+        form = PayfipPaymentForm(request.POST)
+        if not form.is_valid():
+            return _page(request, operation, form)
+        resultrans = _result_of(request, form)
     try:
-        operation = payfip_operation_settle(idop=idop, resultrans=_result_of(request, form))
+        operation = payfip_operation_settle(idop=idop, resultrans=resultrans)
     except OperationClosed:
         return _refused(request, "Cette opération de paiement a déjà été utilisée.")
     context = {"operation": operation, "montant": int(operation.params["montant"]), "retour": redirect_url(operation)}

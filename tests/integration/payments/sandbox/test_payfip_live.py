@@ -24,6 +24,20 @@ def service(live_server, settings):
     return f"{live_server.url}/tpa/services/securite"
 
 
+@pytest.fixture
+def client(service):
+    # Closed at the end: a kept-alive connection holds the server thread, and its database session.
+    with PayfipClient(service_url=service, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def soap(service):
+    """zeep driven by the sandbox's WSDL, unchanged."""
+    with zeep.Client(service + "?wsdl") as soap:
+        yield soap
+
+
 def arguments(numcli: str, **overrides) -> dict[str, str]:
     return {
         "exer": "2026",
@@ -46,9 +60,8 @@ def settle(live_server, idop: str, resultrans: str) -> None:
     assert response.status_code == 200, response.text
 
 
-def test_zeep_uses_the_sandbox_through_its_wsdl(live_server, service):
+def test_zeep_uses_the_sandbox_through_its_wsdl(live_server, soap):
     tipi_client = TipiClientFactory(label="Régie de test")
-    soap = zeep.Client(service + "?wsdl")
     # zeep unwraps <return> and its one leaf: the answer is the idOp itself.
     idop = soap.service.creerPaiementSecurise(arg0=arguments(tipi_client.numcli))
     assert isinstance(idop, str) and len(idop) == 36
@@ -68,9 +81,8 @@ def test_zeep_uses_the_sandbox_through_its_wsdl(live_server, service):
     assert (labels.libelleN1, labels.numcli) == ("Régie de test", tipi_client.numcli)
 
 
-def test_zeep_reads_a_functional_fault(service):
+def test_zeep_reads_a_functional_fault(soap):
     tipi_client = TipiClientFactory()
-    soap = zeep.Client(service + "?wsdl")
     with pytest.raises(Fault) as raised:
         soap.service.creerPaiementSecurise(arg0=arguments(tipi_client.numcli, refdet="ABCD"))
     (error,) = raised.value.detail
@@ -82,9 +94,8 @@ def test_zeep_reads_a_functional_fault(service):
     assert raised.value.message == "fr.gouv.finances.cp.tpa.webservice.exceptions.FonctionnelleErreur"
 
 
-def test_our_client_against_the_sandbox(live_server, service):
+def test_our_client_against_the_sandbox(live_server, client):
     tipi_client = TipiClientFactory(label="Régie de test")
-    client = PayfipClient(service_url=service, timeout=10)
     fields = arguments(tipi_client.numcli, saisie="W", objet="")
     idop = client.create_payment(**{**fields, "montant": 1000})
     with pytest.raises(PayfipFault) as raised:
@@ -148,12 +159,11 @@ def drain_tasks() -> None:
     ).run()
 
 
-def test_the_worker_notifies_twice_on_schedule(live_server, service, settings, receiver):
+def test_the_worker_notifies_twice_on_schedule(live_server, client, settings, receiver):
     portal = f"http://127.0.0.1:{receiver.server_address[1]}"
     settings.PORTAL_PUBLIC_URL = portal  # the sandbox posts to the portal's address only
     settings.PAYFIP_SANDBOX_NOTIFY = "twice"
     settings.PAYFIP_SANDBOX_NOTIFY_DELAY = 1
-    client = PayfipClient(service_url=service, timeout=10)
     fields = arguments(TipiClientFactory().numcli, saisie="W", urlnotif=f"{portal}/payfip/notification/")
     idop = client.create_payment(**{**fields, "montant": 1000})
     settle(live_server, idop, "P")

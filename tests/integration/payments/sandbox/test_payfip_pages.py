@@ -66,6 +66,11 @@ def test_a_bad_expiry_shows_the_page_again(client, idop):
         detail(client, idop)
 
 
+def test_cancel_whatever_was_typed(client, idop):
+    pay(client, idop, **{**CARD, "expiration": "13/30", "annuler": ""})
+    assert detail(client, idop)["resultrans"] == "A"
+
+
 def test_an_unknown_idop_gets_the_error_page(client):
     response = client.get(PAGE + "cc0cb210-1cd4-11ea-8cca-0213ad91a103")
     assert "Cette opération de paiement est inconnue." in html.unescape(response.text)
