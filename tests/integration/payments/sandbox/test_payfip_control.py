@@ -13,6 +13,7 @@ from payments.sandbox.models import PayfipNotification, PayfipOperation
 from payments.sandbox.payfip_side import payfip_notification_send
 from tests.factories import TipiClientFactory
 from tests.integration.payments.sandbox.payfip_helpers import create, detail
+from tests.integration.tipiportal.test_settings import PRODUCTION, python
 
 pytestmark = pytest.mark.django_db
 NOTIF = "http://portail.example/payfip/notification/"
@@ -131,3 +132,23 @@ def test_a_notification_goes_nowhere_but_the_portal(client, settings):
 def test_an_unreachable_urlnotif_is_recorded(client, idop):
     responses.post(NOTIF, body=requests.ConnectionError("refused"))
     assert control(client, idop, "notify").json()["outcome"].startswith("échec")
+
+
+def test_nothing_of_the_payfip_sandbox_is_routed_without_tipi_sandbox():
+    paths = [
+        "/tpa/services/securite",
+        "/tpa/paiementws.web",
+        "/tpa/sandbox/operations/x",
+        "/tpa/sandbox/operations/x/result",
+        "/tpa/sandbox/operations/x/notify",
+        "/tpa/sandbox/night",
+    ]
+    code = (
+        "import django; django.setup()\n"
+        "from django.urls import resolve, Resolver404\n"
+        f"for path in {paths!r}:\n"
+        "    try:\n        resolve(path); print('ROUTED', path)\n"
+        "    except Resolver404:\n        print('NOT ROUTED')"
+    )
+    result = python(code, env={**PRODUCTION, "DEBUG": "1"})
+    assert result.stdout.split("\n")[:-1] == ["NOT ROUTED"] * len(paths), result.stderr
