@@ -9,15 +9,14 @@ import datetime
 import logging
 import secrets
 
-import requests
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from payments.payfip import PAID_RESULTS, format_paid_at
-from payments.sandbox.models import CALLBACK_REFUSED, PayfipNotification, PayfipOperation, SandboxClient
+from payments.sandbox.models import PayfipNotification, PayfipOperation, SandboxClient
 from payments.sandbox.tasks import payfip_notification_send_task
-from payments.sandbox.tipi_side import url_origin
+from payments.sandbox.tipi_side import post_to_portal
 
 logger = logging.getLogger(__name__)
 
@@ -132,16 +131,7 @@ def payfip_notification_send(*, notification_id: int) -> str:
     if not claimed:
         return notification.outcome
     operation = notification.operation
-    urlnotif = operation.params.get("urlnotif", "")
-    portal = settings.PORTAL_PUBLIC_URL
-    if url_origin(urlnotif) is None or url_origin(urlnotif) != url_origin(portal):
-        outcome = f"{CALLBACK_REFUSED} : urlnotif n'est pas à l'adresse du portail ({portal})"
-    else:
-        try:
-            response = requests.post(urlnotif, data={"idop": operation.idop}, timeout=10, allow_redirects=False)
-            outcome = f"HTTP {response.status_code}"
-        except requests.RequestException as exc:
-            outcome = f"échec : {exc.__class__.__name__}"
+    outcome = post_to_portal(operation.params.get("urlnotif", ""), {"idop": operation.idop}, name="urlnotif")
     notification.outcome = outcome[:200]
     notification.save(update_fields=["outcome"])
     logger.info("sandbox payfip: notification of %s to urlnotif: %s", operation.idop, outcome)

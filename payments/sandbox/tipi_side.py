@@ -165,7 +165,7 @@ def operation_settle(*, operation: SandboxOperation, resultrans: str) -> Sandbox
         SandboxClient.objects.filter(numcli=params.get("numcli")).update(state=SandboxClient.State.ACTIVE)
     urlcl = params.get("urlcl")
     if urlcl:
-        operation.callback_status = _post_back(urlcl, retour_fields(operation))
+        operation.callback_status = post_to_portal(urlcl, retour_fields(operation))
     operation.save()
     return operation
 
@@ -178,7 +178,7 @@ def retour_fields(operation: SandboxOperation) -> dict[str, str]:
     return fields
 
 
-def url_origin(url: str) -> tuple[str, str, int] | None:
+def _origin(url: str) -> tuple[str, str, int] | None:
     """(scheme, host, port) as a browser compares origins; None if the URL has no clear one."""
     try:
         parts = urlsplit(url)
@@ -191,15 +191,16 @@ def url_origin(url: str) -> tuple[str, str, int] | None:
     return scheme, parts.hostname.lower(), port or (443 if scheme == "https" else 80)
 
 
-def _post_back(urlcl: str, fields: dict[str, str]) -> str:
+def post_to_portal(url: str, fields: dict[str, str], *, name: str = "URLCL") -> str:
+    """POST ``fields`` form-encoded to ``url`` if it is the portal's (PORTAL_PUBLIC_URL's origin); the outcome."""
     # Anyone can hand the sandbox a URL aller: it must not post returns (or anything) elsewhere.
     portal = settings.PORTAL_PUBLIC_URL
-    if url_origin(urlcl) is None or url_origin(urlcl) != url_origin(portal):
-        logger.warning("sandbox: URLCL outside the portal's address (PORTAL_PUBLIC_URL), not posted")
-        return f"{CALLBACK_REFUSED} : URLCL n'est pas à l'adresse du portail ({portal})"
+    if _origin(url) is None or _origin(url) != _origin(portal):
+        logger.warning("sandbox: %s outside the portal's address (PORTAL_PUBLIC_URL), not posted", name)
+        return f"{CALLBACK_REFUSED} : {name} n'est pas à l'adresse du portail ({portal})"
     try:
-        response = requests.post(urlcl, data=fields, timeout=10, allow_redirects=False)
+        response = requests.post(url, data=fields, timeout=10, allow_redirects=False)
     except requests.RequestException as exc:
-        logger.warning("sandbox: POST to URLCL failed: %s", exc.__class__.__name__)
+        logger.warning("sandbox: POST to %s failed: %s", name, exc.__class__.__name__)
         return f"échec : {exc.__class__.__name__}"
     return f"HTTP {response.status_code}"
