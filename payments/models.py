@@ -8,7 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from payments.tipi import PORTAL_PROTOCOLS, Protocol, is_valid_numcli
+from payments.tipi import PORTAL_PROTOCOLS, Means, Protocol, is_valid_numcli, resultrans_label, resultrans_means
 
 TOKEN_LENGTH = 24
 _TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -154,6 +154,16 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.refdet} ({self.get_state_display()})"
+
+    @property
+    def means(self) -> Means:
+        """The means of payment its result names: card (P, R), debit (V, Z), none yet or A."""
+        return resultrans_means(self.resultrans)
+
+    @property
+    def result_label(self) -> str:
+        """Its RESULTRANS in staff's words (« Payée par prélèvement »…), "" before any result."""
+        return resultrans_label(self.resultrans)
 
 
 class ReturnNotice(models.Model):
