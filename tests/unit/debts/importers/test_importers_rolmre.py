@@ -169,3 +169,98 @@ def test_parsing_200_000_records_keeps_memory_flat(tmp_path):
     assert start_peak < 4 * 1024 * 1024, start_peak  # the file is 100 MB
     assert end_peak < 2 * 1024 * 1024, end_peak
     assert after - before < 256 * 1024, after - before  # 2 000 records kept would be 2 MB
+
+
+# --- The fast pattern (speed) takes only lines the field-by-field checks let through ----------
+
+
+def _without_fast_pattern(monkeypatch):
+    import re
+
+    monkeypatch.setattr(rolmre, "_FAST", re.compile(r"(?!)"))  # every line the field-by-field way
+
+
+def _line(**values: str) -> str:
+    base = {
+        "ROLMVT": "1",
+        "ROLNAT": "01",
+        "ROLEX": "2024",
+        "ROLDET": "0000000000123",
+        "ROLREC": "EA",
+        "ROLDAT": "20240315",
+        "ROLEAU": "000000001000",
+        "ROLASS": "000000000500",
+        "ROLTVE": "000000000000",
+        "ROLTVA": "000000000045",
+        "ROLTOT": "000000001545",
+        "ROLNOM": "  DURAND   Léa ",
+        "ROLCNM": "née\tMARTIN",
+        "ROLADR": "  3  RUE  DES  LILAS",
+        "ROLCP": "80000",
+        "ROLLOC": " AMIENS",
+        "ROLCLI": " CLI0001 ",
+        "ROLDEB": "01",
+        "ROLTPR": "1",
+    }
+    base.update(values)
+    return LAYOUT.build(base)
+
+
+EDGE_LINES = {
+    "plain": {},
+    "ddpac": {"ROLREC": "", "ROLNAT": "12", "ROLDEB": ""},
+    "ddpac-bad-nature": {"ROLREC": "", "ROLNAT": "1A"},
+    "ddpac-blank-nature": {"ROLREC": "", "ROLNAT": ""},
+    "eau-any-nature": {"ROLNAT": " 7"},
+    "one-letter-code": {"ROLREC": "A"},
+    "accented-code": {"ROLREC": "ÉA"},
+    "roldeb-one-digit": {"ROLDEB": "5"},
+    "roldeb-letters": {"ROLDEB": "AB"},
+    "roldeb-blank": {"ROLDEB": ""},
+    "zero-total": {"ROLTOT": "000000000000"},
+    "total-in-spaces": {"ROLTOT": "1545"},
+    "total-not-digits": {"ROLTOT": "0000000015,4"},
+    "non-ascii-digits": {"ROLDET": "000000000012٣"},
+    "short-roldet": {"ROLDET": "123"},
+    "blank-detail": {"ROLEAU": "", "ROLNMAJ": ""},
+    "spaced-detail": {"ROLASS": "500"},
+    "bad-detail": {"ROLTVA": "00000000004X"},
+    "year-1989": {"ROLEX": "1989"},
+    "year-2099": {"ROLEX": "2099"},
+    "year-2100": {"ROLEX": "2100"},
+    "no-date": {"ROLDAT": ""},
+    "zero-date": {"ROLDAT": "00000000"},
+    "impossible-date": {"ROLDAT": "20241341"},
+    "iso-date": {"ROLDAT": "2024-03-1"},
+    "lema": {"ROLTPR": "2"},
+    "other-product": {"ROLTPR": " "},
+    "blank-names": {"ROLNOM": "", "ROLCNM": "", "ROLADR": "", "ROLCP": "", "ROLLOC": ""},
+}
+
+
+def _parse_text(text: str) -> list:
+    import io
+
+    return list(rolmre.parse(io.BytesIO(text.encode("utf-8")), encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", EDGE_LINES)
+def test_the_fast_pattern_reads_each_line_as_the_field_checks_do(monkeypatch, case):
+    text = _line(**EDGE_LINES[case]) + "\r\n"
+    fast = _parse_text(text)
+    _without_fast_pattern(monkeypatch)
+    assert fast == _parse_text(text)
+
+
+def test_generated_files_read_alike_with_and_without_the_fast_pattern(monkeypatch, tmp_path):
+    """Every kind of bad line the sample writer makes (a fifth of 6,000), each message and number."""
+    path = tmp_path / "rolmre.txt"
+    with path.open("wb") as out:
+        samples.write_rolmre(out, 6_000, seed=11, bad_share=0.2)
+    with path.open("rb") as source:
+        fast = list(rolmre.parse(source))
+    _without_fast_pattern(monkeypatch)
+    with path.open("rb") as source:
+        slow = list(rolmre.parse(source))
+    assert sum(isinstance(item, LineError) for item in slow) > 1_000
+    assert fast == slow
