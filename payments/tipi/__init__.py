@@ -30,6 +30,7 @@ from .protocol import (
     is_valid_refdet,
     is_valid_urlcl,
     montant_block_code,
+    urlcl_address_problems,
 )
 from .refdet import compose_refdet
 from .url_aller import (
@@ -93,4 +94,5 @@ __all__ = [
     "parse_url_retour",
     "test_url_params",
     "url_aller_endpoint",
+    "urlcl_address_problems",
 ]
