@@ -40,7 +40,9 @@ if not (
     and TIPI_SANDBOX_UNKNOWN_RESULTRANS not in "PRAVZ"
 ):
     raise ImproperlyConfigured("TIPI_SANDBOX_UNKNOWN_RESULTRANS: one capital letter other than P, R, A, V, Z.")
-PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# URLCL (TIPI's return address) is built from it. Development defaults to the local server; production
+# has no default: `check --deploy` refuses it missing, private or on a port other than 80/443.
+PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 # Only the base URL differs between the sandbox and the real service.
 TIPI_BASE_URL = env.str(
     "TIPI_BASE_URL", default=PORTAL_PUBLIC_URL if TIPI_SANDBOX else "https://www.payfip.gouv.fr"
