@@ -42,6 +42,11 @@ ClientProtocol = models.TextChoices(
 )
 
 
+ROLMRE_CODE_RECETTE_MESSAGE = (
+    "Pour un client ROLMRE, le code recette (ROLREC) comporte 2 lettres ou chiffres, sans accent."
+)
+
+
 class TipiClient(models.Model):
     class State(models.TextChoices):
         NEW = "new", "Nouveau (à activer)"
@@ -87,9 +92,23 @@ class TipiClient(models.Model):
         verbose_name_plural = "clients TIPI"
         permissions = [("manage_tipi_clients", "Configurer les clients TIPI, lancer tests et activation")]
         ordering = ["numcli"]
+        constraints = [
+            # Annex 4 and the glossary: a ROLMRE client's contract has its code recette (ROLREC, 2
+            # characters), which completes a water bill's REFDET; no path may create one without it.
+            models.CheckConstraint(
+                condition=~models.Q(protocol="rolmre") | ~models.Q(code_recette=""),
+                name="tipi_client_rolmre_has_code_recette",
+                violation_error_message=ROLMRE_CODE_RECETTE_MESSAGE,
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.numcli} – {self.label}"
+
+    def clean(self) -> None:
+        # The same rule, on the field, for forms built on the model (the format is the field's validator).
+        if self.protocol == ClientProtocol.ROLMRE and not self.code_recette:
+            raise ValidationError({"code_recette": ROLMRE_CODE_RECETTE_MESSAGE})
 
     @property
     def tipi_protocol(self) -> Protocol:
