@@ -80,6 +80,15 @@ class ManualPaymentForm(forms.Form):
         self.client = client
         if client.protocol == ClientProtocol.ROLMRE:
             self.fields["numero"] = digits_field("Numéro de facture", 13, "Le numéro de facture, sans la lettre clé.")
+            # ROLDEB: annex 4, ROLMRE EAU, "si ROLDEB est renseigné prendre la valeur existante sinon 00".
+            self.fields["debut"] = digits_field(
+                "Code de début de facture",
+                2,
+                "Les 2 chiffres qui précèdent le numéro de facture dans la référence de votre facture ; "
+                "laissez 00 s'il n'y en a pas.",
+                initial="00",
+                required=False,
+            )
             self.reference_field = "numero"
         else:
             self.fields["numero"] = digits_field("Numéro de titre", 8, "Le numéro du titre (8 chiffres au plus).")
@@ -87,7 +96,7 @@ class ManualPaymentForm(forms.Form):
                 "Numéro d'ordre", 6, "Laissez 000001 s'il n'en figure pas d'autre sur votre avis.", initial="000001"
             )
             self.reference_field = "numero"
-        self.order_fields(["exercice", "numero", "ordre", "montant", "email", "email_confirm"])
+        self.order_fields(["exercice", "numero", "debut", "ordre", "montant", "email", "email_confirm"])
 
     def clean(self):
         data = super().clean()
@@ -106,10 +115,14 @@ class ManualPaymentForm(forms.Form):
     def _refdet(self, data) -> str:
         protocol = self.client.tipi_protocol
         if self.client.protocol == ClientProtocol.ROLMRE:
-            # A water bill prints the year and invoice number; the client's code recette and
-            # ROLDEB "00" complete the 21-character REFDET (annex 4, ROLMRE EAU).
+            # A water bill prints the year, ROLDEB when it has one, and the invoice number; the
+            # client's code recette completes the 21-character REFDET (annex 4, ROLMRE EAU).
             return compose_refdet(
-                protocol, rolex=data["exercice"], rolrec=self.client.code_recette, roldeb="00", roldet=data["numero"]
+                protocol,
+                rolex=data["exercice"],
+                rolrec=self.client.code_recette,
+                roldeb=data.get("debut") or "00",
+                roldet=data["numero"],
             )
         if self.client.protocol == ClientProtocol.PESV2:
             return compose_refdet(protocol, exer=data["exercice"], idpce=data["numero"], idligne=data["ordre"])

@@ -31,7 +31,18 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # --- TIPI -------------------------------------------------------------------------
 # The sandbox plays TIPI's part (controls, card page, POST back). Never on in production.
 TIPI_SANDBOX = env.bool("TIPI_SANDBOX", default=False)
-PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The RESULTRANS the sandbox's "moyen de paiement futur" button emits: PayFiP announces new means
+# of payment without their codes, and the portal must keep such a result for staff, not guess.
+TIPI_SANDBOX_UNKNOWN_RESULTRANS = env.str("TIPI_SANDBOX_UNKNOWN_RESULTRANS", default="U")
+if not (
+    len(TIPI_SANDBOX_UNKNOWN_RESULTRANS) == 1
+    and "A" <= TIPI_SANDBOX_UNKNOWN_RESULTRANS <= "Z"
+    and TIPI_SANDBOX_UNKNOWN_RESULTRANS not in "PRAVZ"
+):
+    raise ImproperlyConfigured("TIPI_SANDBOX_UNKNOWN_RESULTRANS: one capital letter other than P, R, A, V, Z.")
+# URLCL (TIPI's return address) is built from it. Development defaults to the local server; production
+# has no default: `check --deploy` refuses it missing, private or on a port other than 80/443.
+PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 # Only the base URL differs between the sandbox and the real service.
 TIPI_BASE_URL = env.str(
     "TIPI_BASE_URL", default=PORTAL_PUBLIC_URL if TIPI_SANDBOX else "https://www.payfip.gouv.fr"

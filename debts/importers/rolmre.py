@@ -6,6 +6,8 @@ rule: ROLEX + ROLREC + ROLDEB + ROLDET.
 
 * "EAU" variant: ROLREC (code recette) is filled; ROLDEB if filled, else "00".
 * "DDPAC" variant: ROLREC is blank, ROLNAT takes its place and ROLDEB is "00".
+  ROLREC alone decides; a water line (ROLTPR 1) without ROLREC is an error, as
+  annex 4 makes ROLREC mandatory for EAU.
 
 Both are checked here so that composition cannot fail on a line we yielded.
 
@@ -137,6 +139,9 @@ _TWO_DIGITS = re.compile(r"[0-9]{1,2}")
 
 # ROLTPR (type de produit): 1 eau/assainissement, 2 redevances LEMA, 0 or other: other rôles.
 _LABELS = {"1": "Facture d'eau", "2": "Redevance LEMA"}
+# ROLTPR 1 (eau/assainissement) is a water line: ROLMRE EAU, whose ROLREC is mandatory. EAU vs DDPAC
+# is still decided by ROLREC alone (blank is DDPAC); a LEMA redevance (2) may come in either.
+_WATER_PRODUCTS = frozenset({"1"})
 _DEFAULT_LABEL = "Article de rôle"
 
 
@@ -221,7 +226,8 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
              rolcli, roldeb, roltpr) = match.groups()  # fmt: skip
             amount = int(roltot)
             issued = _issue_date(roldat)
-            if amount and not isinstance(issued, ValueProblem):
+            water_without_code = rolrec == "  " and roltpr.strip() in _WATER_PRODUCTS
+            if amount and not isinstance(issued, ValueProblem) and not water_without_code:
                 # What join_words, join_address and label_for make of these zones, inline.
                 address = [
                     " ".join(roldis.split()),
@@ -279,6 +285,17 @@ def _checked(line_no: int, line: str) -> Iterator[DebtRecord | LineError]:
                     "Code recette (ROLREC) invalide : 2 lettres ou chiffres sans accent attendus",
                 )
             )
+    elif values[20].strip() in _WATER_PRODUCTS:
+        # Annex 4, ROLMRE EAU: "la zone ROLREC (code recette) est obligatoirement renseignée".
+        errors.append(
+            LineError(
+                line_no,
+                "ROLREC",
+                "",
+                f"Code recette (ROLREC) absent sur une ligne d'eau (ROLTPR={values[20].strip()}) : "
+                "obligatoire pour un rôle EAU (annexe 4)",
+            )
+        )
     elif not (nature.isascii() and len(nature) == 2 and nature.isdigit()):
         errors.append(
             LineError(

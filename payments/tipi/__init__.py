@@ -30,6 +30,7 @@ from .protocol import (
     is_valid_refdet,
     is_valid_urlcl,
     montant_block_code,
+    urlcl_address_problems,
 )
 from .refdet import compose_refdet
 from .resultrans import (
@@ -116,4 +117,5 @@ __all__ = [
     "resultrans_means",
     "test_url_params",
     "url_aller_endpoint",
+    "urlcl_address_problems",
 ]

@@ -25,7 +25,7 @@ EXPECTED_SHAPE = [
     ("error", 8, "ROLEX"),
     ("error", 9, "enregistrement"),
     ("error", 10, "ROLREC"),
-    ("error", 11, "ROLNAT"),
+    ("error", 11, "ROLREC"),  # a water line (ROLTPR 1) without ROLREC (annex 4)
     ("error", 12, "ROLTOT"),
     ("error", 13, "ROLDEB"),
     ("error", 14, "ROLEAU"),
@@ -86,7 +86,8 @@ def test_golden_error_messages(golden):
     assert by_line[8].value == "2O24"
     assert by_line[9].message == "Longueur d'enregistrement incorrecte : 501 caractères au lieu de 500"
     assert by_line[10].value == "É1" and "sans accent" in by_line[10].message
-    assert "ROLREC" in by_line[11].message and "ROLNAT" in by_line[11].message
+    # Line 11 is a water line (ROLTPR 1) without ROLREC: an error whatever ROLNAT says (annex 4).
+    assert by_line[11].field == "ROLREC" and "ligne d'eau (ROLTPR=1)" in by_line[11].message
     assert "nul" in by_line[12].message
     assert by_line[13].value == "A1"
     assert by_line[14].message == "Montant eau (ROLEAU) non numérique"
@@ -110,6 +111,37 @@ def test_several_problems_of_one_line_are_all_reported():
     line = LAYOUT.build({"ROLEX": "20X4", "ROLDET": "", "ROLREC": "EA", "ROLDAT": "99999999", "ROLTOT": "ABC"})
     items = run(rolmre.parse, (line + "\n").encode())
     assert [(e.line_no, e.field) for e in items] == [(1, "ROLEX"), (1, "ROLDET"), (1, "ROLTOT"), (1, "ROLDAT")]
+
+
+def _line(**values) -> bytes:
+    base = {"ROLEX": "2026", "ROLNAT": "12", "ROLDET": "42", "ROLDAT": "20260315", "ROLTOT": "000000003808"}
+    return (LAYOUT.build({**base, **values}) + "\n").encode()
+
+
+def test_water_line_without_rolrec_is_a_line_error():
+    # Annex 4, ROLMRE EAU: "la zone ROLREC (code recette) est obligatoirement renseignée".
+    (item,) = run(rolmre.parse, _line(ROLTPR="1"))
+    assert isinstance(item, LineError) and (item.line_no, item.field) == (1, "ROLREC")
+    assert item.message == (
+        "Code recette (ROLREC) absent sur une ligne d'eau (ROLTPR=1) : obligatoire pour un rôle EAU (annexe 4)"
+    )
+
+
+@pytest.mark.parametrize("roltpr", ["0", "2", " "])
+def test_other_line_without_rolrec_is_ddpac_on_rolnat(roltpr):
+    (item,) = run(rolmre.parse, _line(ROLTPR=roltpr))
+    assert isinstance(item, DebtRecord) and item.ref_parts["rolrec"] == "" and item.ref_parts["rolnat"] == "12"
+
+
+def test_ddpac_line_without_rolnat_is_a_line_error():
+    (item,) = run(rolmre.parse, _line(ROLTPR="0", ROLNAT=""))
+    assert isinstance(item, LineError) and item.field == "ROLNAT"
+    assert "ROLREC" in item.message and "ROLNAT" in item.message
+
+
+def test_water_line_with_rolrec_is_eau_whatever_rolnat():
+    (item,) = run(rolmre.parse, _line(ROLTPR="1", ROLREC="EA", ROLNAT=""))
+    assert isinstance(item, DebtRecord) and item.ref_parts["rolrec"] == "EA"
 
 
 def test_label_for():
