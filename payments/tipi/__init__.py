@@ -31,7 +31,7 @@ from .protocol import (
     is_valid_urlcl,
     montant_block_code,
 )
-from .refdet import compose_refdet
+from .refdet import INVOICE_MAX_LENGTH, compose_refdet, regie_refdet
 from .url_aller import (
     PARAM_ORDER,
     TEST_MONTANT,
@@ -54,6 +54,7 @@ from .url_retour import (
 __all__ = [
     "ANOMALY_CODES",
     "DEFAULT_FIELDS",
+    "INVOICE_MAX_LENGTH",
     "MONTANT_MAX_EXCLUSIVE",
     "MONTANT_MIN",
     "PARAM_ORDER",
@@ -91,6 +92,7 @@ __all__ = [
     "normalise_objet",
     "parse_dattrans",
     "parse_url_retour",
+    "regie_refdet",
     "test_url_params",
     "url_aller_endpoint",
 ]
