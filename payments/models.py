@@ -181,6 +181,11 @@ class Transaction(models.Model):
     def __str__(self) -> str:
         return f"{self.refdet} ({self.get_state_display()})"
 
+    @property
+    def shown_reference(self) -> str:
+        """What the payer reads: the debt's (a régie's invoice number), else the REFDET sent."""
+        return self.debt.shown_reference if self.debt_id else self.refdet
+
 
 class ReturnNotice(models.Model):
     """Every POST to the return endpoint, stored raw before anything else happens."""
