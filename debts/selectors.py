@@ -118,7 +118,9 @@ def debts_for_staff(
     if debtor_ref:
         debts = debts.filter(debtor_ref=debtor_ref)
     if search:
-        debts = debts.filter(Q(refdet__icontains=search) | Q(debtor_name__icontains=search))
+        debts = debts.filter(
+            Q(refdet__icontains=search) | Q(invoice_reference__icontains=search) | Q(debtor_name__icontains=search)
+        )
     return debts
 
 

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 
 from payments.models import ClientProtocol, TipiClient
-from payments.tipi import compose_refdet
+from payments.tipi import INVOICE_MAX_LENGTH, compose_refdet
 from tipiportal.money import parse_euros
 
 
@@ -78,7 +78,21 @@ class ManualPaymentForm(forms.Form):
     def __init__(self, *args, client: TipiClient, **kwargs):
         super().__init__(*args, **kwargs)
         self.client = client
-        if client.protocol == ClientProtocol.ROLMRE:
+        if client.protocol == ClientProtocol.REGIE:
+            # A régie's invoice has a number, no exercice (EXER is not used for protocol 0).
+            del self.fields["exercice"]
+            self.fields["numero"] = forms.CharField(
+                label="Numéro de facture",
+                max_length=INVOICE_MAX_LENGTH,
+                help_text="Tel qu'il figure sur votre facture, par exemple FAC-2026-0042.",
+                error_messages={
+                    "required": "Ce champ est obligatoire.",
+                    "max_length": f"{INVOICE_MAX_LENGTH} caractères au plus.",
+                },
+                widget=forms.TextInput(attrs={"autocomplete": "off"}),
+            )
+            self.reference_field = "numero"
+        elif client.protocol == ClientProtocol.ROLMRE:
             self.fields["numero"] = digits_field("Numéro de facture", 13, "Le numéro de facture, sans la lettre clé.")
             # ROLDEB: annex 4, ROLMRE EAU, "si ROLDEB est renseigné prendre la valeur existante sinon 00".
             self.fields["debut"] = digits_field(
@@ -114,6 +128,9 @@ class ManualPaymentForm(forms.Form):
 
     def _refdet(self, data) -> str:
         protocol = self.client.tipi_protocol
+        if self.client.protocol == ClientProtocol.REGIE:
+            # The invoice number's REFDET, derived as for the imported invoices (one rule).
+            return compose_refdet(protocol, invoice=data["numero"])
         if self.client.protocol == ClientProtocol.ROLMRE:
             # A water bill prints the year, ROLDEB when it has one, and the invoice number; the
             # client's code recette completes the 21-character REFDET (annex 4, ROLMRE EAU).

@@ -208,6 +208,11 @@ class Transaction(models.Model):
         """Its RESULTRANS in staff's words (« Payée par prélèvement »…), "" before any result."""
         return resultrans_label(self.resultrans)
 
+    @property
+    def shown_reference(self) -> str:
+        """What the payer reads: the debt's (a régie's invoice number), else the REFDET sent."""
+        return self.debt.shown_reference if self.debt_id else self.refdet
+
 
 class ReturnNotice(models.Model):
     """Every POST to the return endpoint, stored raw before anything else happens."""

@@ -65,6 +65,8 @@ class DebtRecord:
     raw: str
     public_body: dict[str, str] | None = None
     piece_id: str | None = None
+    #: The date the bill asks to be paid by (régie invoices; the Hélios files carry none).
+    due_on: datetime.date | None = None
 
 
 @dataclass(frozen=True, slots=True)

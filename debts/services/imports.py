@@ -1,4 +1,4 @@
-"""Importing debt files (INDIGO, ROLMRE, PES V2): batches, staging, report.
+"""Importing debt files (INDIGO, ROLMRE, PES V2, régie CSV): batches, staging, report.
 
 The file is parsed as a stream and staged in the database in chunks (COPY on PostgreSQL);
 the database then finds duplicates and conflicts set-wise, and the debts are inserted in
@@ -25,7 +25,7 @@ from debts.importers import ImportFileError, LineError, parse
 from debts.models import ImportBatch, ImportIssue, StagedDebt
 from debts.services.import_staging import staged_debts_check, staged_debts_copy, staged_debts_insert
 from payments.models import TipiClient
-from payments.tipi import compose_refdet
+from payments.tipi import Protocol, compose_refdet
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +217,8 @@ def _stage(batch: ImportBatch, handle, today: datetime.date) -> None:
                 start,
                 start + delay,
                 item.raw,
+                item.due_on,
+                item.ref_parts.get("invoice", "") if protocol is Protocol.REGIE else "",
             )
         )
         pending.row_bytes += len(item.raw) + len(item.debtor_address)

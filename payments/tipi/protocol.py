@@ -61,10 +61,9 @@ _PROTOCOL_DEBT_KINDS = {
     Protocol.ROLMRE: "rôles",
     Protocol.PESV2: "titres",
 }
-#: The protocols whose debt files the portal imports (titres and rôles from Hélios), in code order.
-#: A régie client (protocol 0) is configured like the others; its invoices come from the régie's
-#: billing software.
-PORTAL_PROTOCOLS: tuple[Protocol, ...] = tuple(p for p in Protocol if p is not Protocol.REGIE)
+#: The protocols the portal serves, in code order: titres and rôles (files from Hélios) and
+#: régies (protocol 0: invoices of the régie's billing software, CSV; docs/regie-csv.md).
+PORTAL_PROTOCOLS: tuple[Protocol, ...] = tuple(Protocol)
 
 
 #: SAISIE values (annex 10, S1): manual form, selection in a list (compte usager),
