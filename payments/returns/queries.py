@@ -26,6 +26,11 @@ def _table(meta) -> str:
     return connection.ops.quote_name(meta.db_table)
 
 
+# For the other hot path written out the same way (payments.returns.payfip_messages).
+sql_column = _column
+sql_table = _table
+
+
 def _json(value) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
