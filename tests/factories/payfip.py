@@ -2,6 +2,7 @@
 web-service client, and a fake PayfipClient (`payments.services.payfip.payfip_client` replaced)."""
 
 import datetime
+import time
 import uuid
 from zoneinfo import ZoneInfo
 
@@ -42,6 +43,7 @@ class FakePayfip:
         self.results: dict[str, PaymentDetail | Exception] = {}
         self.asked: list[str] = []
         self.create_error: Exception | None = None
+        self.delay = 0.0  # seconds each answer takes (widens races in concurrency tests)
 
     def create_payment(self, **sent) -> str:
         if self.create_error is not None:
@@ -52,6 +54,7 @@ class FakePayfip:
 
     def payment_detail(self, idop: str) -> PaymentDetail:
         self.asked.append(idop)
+        time.sleep(self.delay)
         result = self.results.get(idop, RESULT_NOT_KNOWN)
         if isinstance(result, Exception):
             raise result
