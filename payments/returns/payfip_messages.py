@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from payments.models import PayfipMessage, Transaction
 from payments.returns.notices import junk_budget_allows, relaxed_commit
-from payments.returns.queries import sql_column, sql_table
+from payments.services.transaction_rows import sql_column, sql_table
 from payments.tasks import payfip_check_task
 
 # A notification carries the idOp alone (36 characters): nothing longer is read or kept.

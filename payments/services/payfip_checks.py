@@ -21,7 +21,8 @@ from payments.models import PayfipCheck, Transaction
 from payments.payfip import PayfipFault, PayfipUnavailable, PaymentDetail
 from payments.services import payfip
 from payments.services.payfip_schedule import payfip_next_check
-from payments.services.results import transaction_result_apply
+from payments.services.results import SOURCE_PAYFIP_DETAIL, transaction_result_apply
+from payments.services.transaction_rows import LockedTransaction, transaction_lock_by_id
 
 logger = logging.getLogger(__name__)
 
@@ -67,15 +68,17 @@ def payfip_transaction_check(
     *, transaction_id: int, trigger: str, message_id: int | None = None, user=None, now: datetime.datetime | None = None
 ) -> PayfipCheck:
     """Ask PayFiP about this web-service transaction, apply what it answers, record the check."""
-    idop = Transaction.objects.values_list("idop", flat=True).get(pk=transaction_id, idop__isnull=False)
+    idop, created_at, public_id = Transaction.objects.values_list("idop", "created_at", "public_id").get(
+        pk=transaction_id, idop__isnull=False
+    )
     # From now on a new notification may queue the next check: this one reads PayFiP after it.
     Transaction.objects.filter(pk=transaction_id).update(payfip_check_queued_at=None)
     answer = _ask(idop)
     now = now or timezone.now()
     with db_transaction.atomic():
-        locked = Transaction.objects.select_for_update().get(pk=transaction_id)
+        locked = transaction_lock_by_id(transaction_id)
         already_final = locked.resultrans in FINAL_CODES
-        outcome, detail = _decide(locked, answer, now)
+        outcome, detail = _decide(locked, answer, created_at=created_at, now=now)
         check = PayfipCheck.objects.create(
             transaction_id=transaction_id,
             trigger=trigger,
@@ -93,22 +96,24 @@ def payfip_transaction_check(
             and answer.detail.resultrans in FINAL_CODES
         )
         next_check = None if settled else payfip_next_check(
-            created_at=locked.created_at, now=now, technical_error=outcome == Outcome.UNAVAILABLE
+            created_at=created_at, now=now, technical_error=outcome == Outcome.UNAVAILABLE
         )  # fmt: skip
         Transaction.objects.filter(pk=transaction_id).update(payfip_next_check_at=next_check)
     log = logger.info if outcome in (Outcome.APPLIED, Outcome.DUPLICATE, Outcome.PENDING) else logger.warning
-    log("PayFiP check of transaction %s (%s): %s %s", locked.public_id, trigger, outcome, detail)
+    log("PayFiP check of transaction %s (%s): %s %s", public_id, trigger, outcome, detail)
     return check
 
 
-def _decide(locked: Transaction, answer: _Answer, now: datetime.datetime) -> tuple[str, str]:
+def _decide(
+    locked: LockedTransaction, answer: _Answer, *, created_at: datetime.datetime, now: datetime.datetime
+) -> tuple[str, str]:
     """What the answer does to the locked transaction: (outcome, French detail)."""
     if answer.detail is not None:
         problems = payfip.detail_mismatches(sent=locked.params, detail=answer.detail)
         if problems:
             # Not the operation the portal created (or not as created): never applied, left to staff.
             locked.flags = sorted({*locked.flags, MISMATCH_FLAG})
-            Transaction.objects.filter(pk=locked.pk).update(flags=locked.flags)
+            Transaction.objects.filter(pk=locked.id).update(flags=locked.flags)
             return Outcome.MISMATCH, " ; ".join(problems)
         return _result_apply(locked, answer.detail)
     if answer.fault is None:
@@ -116,27 +121,26 @@ def _decide(locked: Transaction, answer: _Answer, now: datetime.datetime) -> tup
     code, text = answer.fault.code, answer.fault.message.strip()
     if code == RESULT_NOT_KNOWN:
         return Outcome.PENDING, text
-    if code == UNKNOWN_IDOP and now - locked.created_at >= OPEN_WINDOW:
+    if code == UNKNOWN_IDOP and now - created_at >= OPEN_WINDOW:
         if locked.state == Transaction.State.PENDING:
             # Never opened: PayFiP purged it. The attempt is closed; the debt stays payable.
-            Transaction.objects.filter(pk=locked.pk).update(state=Transaction.State.EXPIRED, settled_at=now)
+            Transaction.objects.filter(pk=locked.id).update(state=Transaction.State.EXPIRED, settled_at=now)
         return Outcome.EXPIRED, text
     return Outcome.FAULT, f"{code} {text}"
 
 
-def _result_apply(locked: Transaction, detail: PaymentDetail) -> tuple[str, str]:
+def _result_apply(locked: LockedTransaction, detail: PaymentDetail) -> tuple[str, str]:
     """The authenticated result, through the one writer of a transaction's result."""
     paid_at = detail.paid_at
-    outcome = transaction_result_apply(
-        transaction_id=locked.pk,
+    applied = transaction_result_apply(
+        transaction=locked,
         resultrans=detail.resultrans,
         numauto=detail.numauto,
         dattrans=timezone.localtime(paid_at).date() if paid_at else None,
+        source=SOURCE_PAYFIP_DETAIL,
     )
-    outcome = str(getattr(outcome, "outcome", outcome))
-    if outcome not in Outcome.values:
-        return Outcome.REVIEW, f"{detail.resultrans} : {outcome}"
-    return outcome, f"RESULTRANS {detail.resultrans}" + (f", NUMAUTO {detail.numauto}" if detail.numauto else "")
+    said = f"RESULTRANS {detail.resultrans}" + (f", NUMAUTO {detail.numauto}" if detail.numauto else "")
+    return applied.outcome, " ; ".join(part for part in (said, applied.detail) if part)
 
 
 def payfip_poll(*, now: datetime.datetime | None = None, limit: int = POLL_BATCH) -> dict[str, int]:

@@ -64,6 +64,7 @@ class FakePayfip:
         """The user paid (or not) on PayFiP's page: its answer from now on echoes what was sent."""
         sent = transaction.params
         values = {
+            "idop": transaction.idop,
             "resultrans": resultrans,
             "numauto": "123456" if resultrans in ("P", "V") else "",
             "montant": int(sent["montant"]),
@@ -72,6 +73,9 @@ class FakePayfip:
             "mel": sent["mel"],
             "saisie": sent["saisie"],
             "objet": sent.get("objet", ""),
+            "exer": sent.get("exer", ""),
+            "dattrans": "07122026",
+            "heurtrans": "2330",
             "paid_at": datetime.datetime(2026, 12, 7, 23, 30, tzinfo=PARIS),
         }
         values.update(echo)
