@@ -122,9 +122,6 @@ def _relaxed_commit() -> None:
             cursor.execute("SET LOCAL synchronous_commit = off")
 
 
-relaxed_commit = _relaxed_commit  # also PayFiP's notification (payments.returns.payfip_messages)
-
-
 def _close(
     notice: StoredNotice,
     outcome: str,
@@ -197,8 +194,9 @@ def _budget_key(remote_addr: str | None) -> str:
 
 
 def junk_budget_allows(remote_addr: str | None, *, scope: str) -> bool:
-    """The same per-address budget for another endpoint's junk (PayFiP's urlnotif: unknown idOps)."""
-    return _within_budget(remote_addr, scope=scope)
+    """The same per-address budget for another endpoint's junk (PayFiP's urlnotif: unknown idOps);
+    the DGFiP's addresses (TIPI_RETURN_ALLOWED_IPS) are never limited."""
+    return _from_tipi(remote_addr) or _within_budget(remote_addr, scope=scope)
 
 
 def _within_budget(remote_addr: str | None, *, scope: str = _BUDGET_SCOPE) -> bool:

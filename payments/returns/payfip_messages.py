@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from django.db import connection
-from django.db import transaction as db_transaction
 from django.utils import timezone
 
 from payments.models import PayfipMessage, Transaction
-from payments.returns.notices import junk_budget_allows, relaxed_commit
+from payments.returns.notices import junk_budget_allows
 from payments.services.transaction_rows import sql_column, sql_table
 from payments.tasks import payfip_check_task
 
@@ -60,23 +59,30 @@ def idop_from_request(*, body: bytes, query_string: str) -> str:
     return ""
 
 
-def _transaction_id(idop: str) -> int | None:
-    sql = f"SELECT {sql_column(_TRANSACTION, 'id')} FROM {sql_table(_TRANSACTION)} WHERE {sql_column(_TRANSACTION, 'idop')} = %s"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [idop])
-        row = cursor.fetchone()
-    return row[0] if row else None
-
-
-def _insert(values: dict) -> int:
-    columns = ", ".join(sql_column(_MESSAGE, name) for name in values)
+def _insert(values: dict, *, idop: str, unmatched: str) -> tuple[int, int | None]:
+    """INSERT the message with its transaction (the one of this idOp, if any) and its outcome, in
+    one statement (autocommit: committed on its own); its id and the transaction's."""
+    transaction_column = sql_column(_MESSAGE, "transaction")
+    columns = ", ".join(
+        [*(sql_column(_MESSAGE, name) for name in values), transaction_column, sql_column(_MESSAGE, "outcome")]
+    )
     placeholders = ", ".join(["%s"] * len(values))
+    found = sql_column(_TRANSACTION, "id")
     sql = (
-        f"INSERT INTO {sql_table(_MESSAGE)} ({columns}) VALUES ({placeholders}) RETURNING {sql_column(_MESSAGE, 'id')}"
+        f"INSERT INTO {sql_table(_MESSAGE)} ({columns}) "
+        f"SELECT {placeholders}, t.{found}, CASE WHEN t.{found} IS NULL THEN %s ELSE %s END "
+        f"FROM (SELECT 1 AS one) AS one LEFT JOIN {sql_table(_TRANSACTION)} AS t "
+        f"ON t.{sql_column(_TRANSACTION, 'idop')} = %s "
+        f"RETURNING {sql_column(_MESSAGE, 'id')}, {transaction_column}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, list(values.values()))
-        return cursor.fetchone()[0]
+        cursor.execute(sql, [*values.values(), unmatched, PayfipMessage.Outcome.CHECK.value, idop])
+        return tuple(cursor.fetchone())
+
+
+def _delete(message_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {sql_table(_MESSAGE)} WHERE {sql_column(_MESSAGE, 'id')} = %s", [message_id])
 
 
 def payfip_message_record(
@@ -92,17 +98,12 @@ def payfip_message_record(
     """Store the raw call (autocommit: committed on its own) and say what it may trigger.
 
     A call without a known idOp counts against its address's budget (RETURNS_JUNK_BUDGET, as
-    the return endpoint's junk): past it, it is only counted, and None is returned.
+    the return endpoint's junk; never the DGFiP's addresses): past it, it is only counted, and
+    None is returned.
     """
     idop = idop_from_request(body=body, query_string=query_string)
-    transaction_id = _transaction_id(idop) if idop else None
-    if transaction_id is not None:
-        outcome = PayfipMessage.Outcome.CHECK
-    else:
-        outcome = PayfipMessage.Outcome.UNKNOWN if idop else PayfipMessage.Outcome.NO_IDOP
-        if not junk_budget_allows(remote_addr or None, scope=_BUDGET_SCOPE):
-            return None
-    message_id = _insert(
+    unmatched = PayfipMessage.Outcome.UNKNOWN if idop else PayfipMessage.Outcome.NO_IDOP
+    message_id, transaction_id = _insert(
         {
             "received_at": connection.ops.adapt_datetimefield_value(timezone.now()),
             "kind": kind,
@@ -113,18 +114,26 @@ def payfip_message_record(
             "headers": json.dumps(dict(headers)),
             "remote_addr": remote_addr or None,
             "idop": idop,
-            "outcome": outcome.value,
-            "transaction": transaction_id,
-        }
+        },
+        idop=idop,
+        unmatched=unmatched.value,
     )
-    return StoredMessage(message_id, outcome, transaction_id)
+    if transaction_id is not None:
+        return StoredMessage(message_id, PayfipMessage.Outcome.CHECK, transaction_id)
+    # Junk (no idOp of the portal): counted after the fact, so that PayFiP's own message costs
+    # one statement; past the budget it is taken back out, only counted.
+    if not junk_budget_allows(remote_addr or None, scope=_BUDGET_SCOPE):
+        _delete(message_id)
+        return None
+    return StoredMessage(message_id, unmatched, None)
 
 
 def payfip_check_request(*, transaction_id: int, trigger: str, message_id: int | None = None) -> bool:
     """Queue a check of this transaction unless one is queued already; True when queued.
 
-    The task row need not wait for its disk flush (`relaxed_commit`): were it lost, the poller
-    checks the transaction on its schedule anyway.
+    Two autocommitted statements, no transaction around them (fewer round trips on the hot
+    path): the mark, then the task. Were the task lost after the mark, the mark goes stale after
+    QUEUED_STALE_AFTER and the poller checks the transaction on its schedule anyway.
     """
     now = timezone.now()
     queued = sql_column(_TRANSACTION, "payfip_check_queued_at")
@@ -133,11 +142,9 @@ def payfip_check_request(*, transaction_id: int, trigger: str, message_id: int |
         f"WHERE {sql_column(_TRANSACTION, 'id')} = %s AND ({queued} IS NULL OR {queued} < %s)"
     )
     adapt = connection.ops.adapt_datetimefield_value
-    with db_transaction.atomic():
-        relaxed_commit()
-        with connection.cursor() as cursor:
-            cursor.execute(sql, [adapt(now), transaction_id, adapt(now - QUEUED_STALE_AFTER)])
-            if cursor.rowcount != 1:
-                return False
-        payfip_check_task.enqueue(transaction_id, trigger, message_id)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [adapt(now), transaction_id, adapt(now - QUEUED_STALE_AFTER)])
+        if cursor.rowcount != 1:
+            return False
+    payfip_check_task.enqueue(transaction_id, trigger, message_id)
     return True
