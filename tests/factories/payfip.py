@@ -8,7 +8,10 @@ from zoneinfo import ZoneInfo
 
 import factory
 
+from payments.models import TipiClient
 from payments.payfip import PayfipFault, PaymentDetail
+from tests.factories.clients import RegieClientFactory
+from tests.factories.debts import DebtFactory
 from tests.factories.payments import TransactionFactory
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -16,8 +19,23 @@ RESULT_NOT_KNOWN = PayfipFault("P5", "Résultat de la transaction non connu.")
 IDOP_UNKNOWN = PayfipFault("P1", "IdOp incorrect.")
 
 
+class WebserviceClientFactory(RegieClientFactory):
+    """A régie in PayFiP's web-service mode."""
+
+    mode = TipiClient.Mode.WEBSERVICE
+
+
+class RegieDebtFactory(DebtFactory):
+    """A régie's invoice: its REFDET is the invoice number (6 to 30 alphanumerics)."""
+
+    client = factory.SubFactory(WebserviceClientFactory)
+    ref_parts = factory.LazyAttribute(lambda d: {"refdet": f"FACT{d.number:010d}"})
+
+
 class WebserviceTransactionFactory(TransactionFactory):
     """A SAISIE W attempt: an idOp, what creerPaiementSecurise was sent, the paiementws.web page."""
+
+    debt = factory.SubFactory(RegieDebtFactory)
 
     idop = factory.LazyFunction(lambda: str(uuid.uuid4()))
     url = factory.LazyAttribute(lambda t: f"http://testserver/tpa/paiementws.web?idop={t.idop}")
