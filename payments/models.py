@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from payments.tipi import Protocol, is_valid_numcli
+from payments.tipi import Means, Protocol, is_valid_numcli, resultrans_label, resultrans_means
 
 TOKEN_LENGTH = 24
 _TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -189,6 +189,16 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.refdet} ({self.get_state_display()})"
+
+    @property
+    def means(self) -> Means:
+        """The means of payment its result names: card (P, R), debit (V, Z), none yet or A."""
+        return resultrans_means(self.resultrans)
+
+    @property
+    def result_label(self) -> str:
+        """Its RESULTRANS in staff's words (« Payée par prélèvement »…), "" before any result."""
+        return resultrans_label(self.resultrans)
 
 
 class ReturnNotice(models.Model):

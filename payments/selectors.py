@@ -3,8 +3,7 @@
 from django.db.models import Prefetch
 
 from payments.models import PayfipCheck, TipiClient, Transaction
-
-FINAL_RESULTS = list("PVRZA")
+from payments.tipi import RESULTRANS_VALUES, Means
 
 
 def clients_for_manual_payment():
@@ -19,20 +18,33 @@ def transaction_for_page(public_id: str) -> Transaction | None:
 def transaction_status(transaction: Transaction) -> dict[str, str | bool]:
     """What the payment page shows (and polls) about an attempt, in French."""
     state = transaction.state
-    messages = {
-        Transaction.State.PENDING: "En attente du résultat de votre paiement sur la page TIPI…",
-        Transaction.State.PAID: "Paiement CB par Internet en cours de validation",
-        Transaction.State.REFUSED: "Votre paiement a été refusé : aucune somme n'a été prélevée. Vous pouvez réessayer.",
-        Transaction.State.CANCELLED: "Vous avez annulé le paiement : aucune somme n'a été prélevée. Vous pouvez réessayer.",
-        Transaction.State.ABANDONED: "Cette tentative a été remplacée par une nouvelle.",
-        Transaction.State.EXPIRED: "La page de paiement n'a pas été ouverte à temps : aucune somme n'a été prélevée. Vous pouvez réessayer.",
-    }
+    if transaction.means is Means.DEBIT and state in DEBIT_MESSAGES:
+        message = DEBIT_MESSAGES[Transaction.State(state)]
+    else:
+        message = MESSAGES[Transaction.State(state)]
     return {
         "state": state,
-        "message": messages[Transaction.State(state)],
+        "means": transaction.means.value,
+        "message": message,
         "final": state != Transaction.State.PENDING,
         "retry": state in (Transaction.State.REFUSED, Transaction.State.CANCELLED, Transaction.State.EXPIRED),
     }
+
+
+# What the payment page says of an attempt (by card, or before any result).
+MESSAGES = {
+    Transaction.State.PENDING: "En attente du résultat de votre paiement sur la page TIPI…",
+    Transaction.State.PAID: "Paiement CB par Internet en cours de validation",
+    Transaction.State.REFUSED: "Votre paiement a été refusé : aucune somme n'a été prélevée. Vous pouvez réessayer.",
+    Transaction.State.CANCELLED: "Vous avez annulé le paiement : aucune somme n'a été prélevée. Vous pouvez réessayer.",
+    Transaction.State.ABANDONED: "Cette tentative a été remplacée par une nouvelle.",
+    Transaction.State.EXPIRED: "La page de paiement n'a pas été ouverte à temps : aucune somme n'a été prélevée. Vous pouvez réessayer.",
+}
+# The same, when PayFiP's result says the user chose the single SEPA debit (V, Z).
+DEBIT_MESSAGES = {
+    Transaction.State.PAID: "Paiement par prélèvement en cours de validation",
+    Transaction.State.REFUSED: "Prélèvement refusé : aucune somme ne sera prélevée. Vous pouvez réessayer.",
+}
 
 
 def payfip_transactions_awaiting():
@@ -40,7 +52,7 @@ def payfip_transactions_awaiting():
     gave up), newest first; `last_checks` holds the last check of each (a list of 0 or 1)."""
     return (
         Transaction.objects.filter(idop__isnull=False)
-        .exclude(resultrans__in=FINAL_RESULTS)
+        .exclude(resultrans__in=RESULTRANS_VALUES)
         .select_related("client", "debt")
         .prefetch_related(Prefetch("payfip_checks", queryset=_checks()[:1], to_attr="last_checks"))
         .order_by("-created_at")

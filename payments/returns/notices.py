@@ -264,9 +264,10 @@ def _mismatches(transaction: LockedTransaction, retour: UrlRetour) -> list[str]:
 def _process(notice: StoredNotice) -> str:
     """Parse strictly and apply once, inside the caller's database transaction.
 
-    The transaction row is locked: a repeat is a no-op (`duplicate`), a contradiction (R after
-    P, another NUMAUTO) is recorded and not applied (`conflict`), a late `P` is applied and
-    flagged. Forged or broken notices change nothing; one without OBJET is left to staff.
+    The transaction row is locked and the result applied by `transaction_result_apply` (P/V paid,
+    R/Z refused, A cancelled; a repeat is a `duplicate`, a contradiction a `conflict`, a late
+    payment applied and flagged, an unknown code left to staff as `review`). Forged or broken
+    notices change nothing; one without OBJET is left to staff.
     """
     triage = notice.triage or _triage(notice.body, notice.remote_addr)
     retour = triage.retour

@@ -70,8 +70,6 @@ PORTAL_PROTOCOLS: tuple[Protocol, ...] = tuple(p for p in Protocol if p is not P
 SAISIES: tuple[str, ...] = ("M", "A", "T", "X")
 #: The two SAISIE values of annex 6 (imposed test/activation values).
 TEST_SAISIES: tuple[str, ...] = ("T", "X")
-#: RESULTRANS values (annex 4): payée, refusée, annulée.
-RESULTRANS_VALUES: tuple[str, ...] = ("P", "R", "A")
 
 #: Amount bounds in cents (annex 10, M2 and M3): a card payment over the Internet is
 #: refused from 1500 EUR upwards and below 1 EUR.
