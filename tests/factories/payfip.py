@@ -29,7 +29,8 @@ class RegieDebtFactory(DebtFactory):
     """A régie's invoice: its REFDET is the invoice number (6 to 30 alphanumerics)."""
 
     client = factory.SubFactory(WebserviceClientFactory)
-    ref_parts = factory.LazyAttribute(lambda d: {"refdet": f"FACT{d.number:010d}"})
+    ref_parts = factory.LazyAttribute(lambda d: {"invoice": f"FACT{d.number:010d}"})
+    refdet = factory.LazyAttribute(lambda d: d.ref_parts["invoice"])  # an invoice number that fits as it is
 
 
 class WebserviceTransactionFactory(TransactionFactory):
@@ -62,6 +63,12 @@ class FakePayfip:
         self.asked: list[str] = []
         self.create_error: Exception | None = None
         self.delay = 0.0  # seconds each answer takes (widens races in concurrency tests)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
 
     def create_payment(self, **sent) -> str:
         if self.create_error is not None:
