@@ -92,6 +92,7 @@ fuzz: $(VENV)/.test
 bench: $(VENV)/.test
 	$(BIN)/python bench/return_endpoint.py $(BENCH_RETURN_ARGS)
 	$(BIN)/python bench/account_page.py
+	$(BIN)/python bench/exports.py
 	$(MAKE) --no-print-directory bench-load
 	$(MAKE) --no-print-directory bench-import
 
