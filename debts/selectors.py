@@ -6,6 +6,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from debts.models import Debt, DebtEvent, DebtorReference, ImportBatch, ImportIssue
 from payments.models import ReturnNotice, TipiClient, Transaction
+from tipiportal.search import Folded, folded
 
 
 def debt_get_for_client(*, client: TipiClient, refdet: str) -> Debt | None:
@@ -110,9 +111,12 @@ def debts_for_staff(
     elif online == "not_yet":
         debts = debts.filter(online_from__gt=today)
     if debtor_ref:
-        debts = debts.filter(debtor_ref=debtor_ref)
+        debts = debts.filter(debtor_ref__iexact=debtor_ref)
     if search:
-        debts = debts.filter(Q(refdet__icontains=search) | Q(debtor_name__icontains=search))
+        # Case and accents ignored in names ("noel" finds "NOËL"); REFDET is digits and capitals.
+        debts = debts.alias(name_folded=Folded("debtor_name")).filter(
+            Q(refdet__icontains=search) | Q(name_folded__contains=folded(search))
+        )
     return debts
 
 
