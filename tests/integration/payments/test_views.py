@@ -85,6 +85,14 @@ def test_amount_differs_from_held_debt_m4(client):
     assert not Transaction.objects.exists()
 
 
+def test_wrong_amount_on_the_portals_form_names_no_button_of_tipis_window(client):
+    """M4's manual text says to click "Fermer la fenêtre", which only TIPI's pop-up has."""
+    debt = DebtFactory(amount_cents=3808)
+    page = html.unescape(client.post(f"/payer/{debt.client.numcli}/", form_data(debt, montant="38,00")).text)
+    assert "Fermer la fenêtre" not in page
+    assert "Corrigez-le : recopiez le montant indiqué sur votre Avis des Sommes à Payer." in page
+
+
 def test_debt_in_progress_is_refused_r6_with_its_date(client):
     debt = DebtFactory(state=Debt.State.IN_PROGRESS)
     TransactionFactory(debt=debt, state="paid", resultrans="P", dattrans=datetime.date(2026, 11, 20))
