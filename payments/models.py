@@ -142,6 +142,8 @@ class Transaction(models.Model):
     flags = models.JSONField("signalements", default=list, blank=True)
     created_at = models.DateTimeField("créée le", auto_now_add=True)
     settled_at = models.DateTimeField("réglée le", null=True, blank=True)
+    # The portal's own confirmation e-mail, sent once (payments.services.confirmations).
+    confirmation_sent_at = models.DateTimeField("confirmation envoyée le", null=True, blank=True)
 
     class Meta:
         verbose_name = "transaction"

@@ -11,3 +11,11 @@ def returns_replay_task() -> dict[str, int]:
     from payments.returns.replay import notices_replay
 
     return notices_replay()
+
+
+@task()
+def payment_confirmation_send_task(transaction_id: int) -> bool:
+    """The portal's confirmation e-mail of a paid attempt (queued once its result is committed)."""
+    from payments.services.confirmations import payment_confirmation_send
+
+    return payment_confirmation_send(transaction_id=transaction_id)

@@ -83,6 +83,20 @@ def _attempt_to_correct(request: HttpRequest, client) -> dict[str, str]:
     )
 
 
+@never_cache
+@require_GET
+def transaction_receipt(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The printable receipt of a paid attempt, for whoever may follow it: the browser session
+    that started it, or the account it was paid from."""
+    transaction = transaction_for_page(public_id)
+    if transaction is None or transaction.state != Transaction.State.PAID:
+        raise Http404
+    own_account = request.user.is_authenticated and transaction.user_id == request.user.pk
+    if not (own_account or transaction_remembered(request, public_id)):
+        raise Http404
+    return render(request, "payments/receipt.html", {"transaction": transaction})
+
+
 def _own_transaction(request: HttpRequest, public_id: str) -> Transaction:
     """An attempt of this session, by its public id (never the OBJET token: URLs end up in logs)."""
     if not transaction_remembered(request, public_id):
