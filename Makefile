@@ -97,6 +97,7 @@ bench: $(VENV)/.test
 	$(BIN)/python bench/return_endpoint.py $(BENCH_RETURN_ARGS)
 	$(MAKE) --no-print-directory bench-payfip
 	$(BIN)/python bench/account_page.py
+	$(BIN)/python bench/exports.py
 	$(MAKE) --no-print-directory bench-load
 	$(MAKE) --no-print-directory bench-import
 

@@ -7,6 +7,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from debts.models import Debt, DebtEvent, DebtorReference, ImportBatch, ImportIssue
 from payments.models import ReturnNotice, TipiClient, Transaction
+from tipiportal.search import Folded, folded
 
 # Issues read from the database at a time when a report is streamed.
 REPORT_CHUNK = 2_000
@@ -116,10 +117,13 @@ def debts_for_staff(
     elif online == "not_yet":
         debts = debts.filter(online_from__gt=today)
     if debtor_ref:
-        debts = debts.filter(debtor_ref=debtor_ref)
+        debts = debts.filter(debtor_ref__iexact=debtor_ref)
     if search:
-        debts = debts.filter(
-            Q(refdet__icontains=search) | Q(invoice_reference__icontains=search) | Q(debtor_name__icontains=search)
+        # Case and accents ignored in names ("noel" finds "NOËL"); REFDET is digits and capitals.
+        debts = debts.alias(name_folded=Folded("debtor_name")).filter(
+            Q(refdet__icontains=search)
+            | Q(invoice_reference__icontains=search)
+            | Q(name_folded__contains=folded(search))
         )
     return debts
 

@@ -112,6 +112,16 @@ class ManualPaymentForm(forms.Form):
             self.reference_field = "numero"
         self.order_fields(["exercice", "numero", "debut", "ordre", "montant", "email", "email_confirm"])
 
+    @staticmethod
+    def initial_for(*, client: TipiClient, refdet: str, amount_cents: int, email: str) -> dict[str, str]:
+        """The form's fields as they were typed for an attempt (the reverse of ``_refdet``)."""
+        initial = {"exercice": refdet[:4], "montant": f"{amount_cents // 100},{amount_cents % 100:02d}", "email": email}
+        if client.protocol == ClientProtocol.ROLMRE:
+            initial["numero"] = refdet[8:]  # after ROLEX, the code recette and ROLDEB "00"
+        else:
+            initial.update(numero=refdet[4:12], ordre=refdet[12:18])
+        return {**initial, "email_confirm": email}
+
     def clean(self):
         data = super().clean()
         if data.get("email") and data.get("email_confirm") and data["email"].lower() != data["email_confirm"].lower():

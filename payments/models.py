@@ -194,6 +194,8 @@ class Transaction(models.Model):
     # is queued (at most one queued per transaction, whatever the notifications received).
     payfip_next_check_at = models.DateTimeField("prochaine vérification PayFiP", null=True, blank=True, db_index=True)
     payfip_check_queued_at = models.DateTimeField("vérification PayFiP demandée le", null=True, blank=True)
+    # The portal's own confirmation e-mail, sent once (payments.services.confirmations).
+    confirmation_sent_at = models.DateTimeField("confirmation envoyée le", null=True, blank=True)
 
     class Meta:
         verbose_name = "transaction"

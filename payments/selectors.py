@@ -1,9 +1,16 @@
 """Reads on TIPI clients and transactions."""
 
+import datetime
+
+from django.conf import settings
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from payments.models import PayfipCheck, TipiClient, Transaction
 from payments.tipi import RESULTRANS_VALUES, Means
+
+#: The payment page's state for an attempt TIPI never answered (still pending in the database).
+GIVEN_UP = "given_up"
 
 
 def clients_for_manual_payment():
@@ -15,9 +22,27 @@ def transaction_for_page(public_id: str) -> Transaction | None:
     return Transaction.objects.select_related("client", "debt").filter(public_id=public_id).first()
 
 
-def transaction_status(transaction: Transaction) -> dict[str, str | bool]:
+def transaction_given_up(transaction: Transaction, *, now: datetime.datetime | None = None) -> bool:
+    """A pending attempt TIPI has not answered for PAYMENT_GIVE_UP_MINUTES: the payment page stops
+    waiting for it. Its row stays pending: a late P is still applied when TIPI sends it."""
+    if transaction.state != Transaction.State.PENDING or transaction.created_at is None:
+        return False
+    limit = datetime.timedelta(minutes=settings.PAYMENT_GIVE_UP_MINUTES)
+    return (now or timezone.now()) - transaction.created_at >= limit
+
+
+def transaction_status(transaction: Transaction, *, now: datetime.datetime | None = None) -> dict[str, str | bool]:
     """What the payment page shows (and polls) about an attempt, in French."""
     state = transaction.state
+    if transaction_given_up(transaction, now=now):
+        return {
+            "state": GIVEN_UP,
+            "message": "TIPI n'a donné aucune réponse pour ce paiement : la page a cessé de l'attendre. Si vous "
+            "avez payé, TIPI vous a envoyé un ticket par courriel et le paiement sera pris en compte ; "
+            "sinon, aucune somme n'a été prélevée et vous pouvez recommencer.",
+            "final": True,
+            "retry": True,
+        }
     if transaction.means is Means.DEBIT and state in DEBIT_MESSAGES:
         message = DEBIT_MESSAGES[Transaction.State(state)]
     else:

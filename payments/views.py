@@ -42,7 +42,11 @@ def manual_choose_client(request: HttpRequest) -> HttpResponse:
 
 def manual_payment(request: HttpRequest, numcli: str) -> HttpResponse:
     client = get_object_or_404(clients_for_manual_payment(), numcli=numcli)
-    form = ManualPaymentForm(request.POST if request.method == "POST" else None, client=client)
+    form = ManualPaymentForm(
+        request.POST if request.method == "POST" else None,
+        client=client,
+        initial=_attempt_to_correct(request, client),
+    )
     if request.method == "POST" and too_many_posts(request, "manual-form", settings.RATE_LIMIT_MANUAL_FORM):
         form.is_valid()  # bind the input so the page shows it back
         form.add_error(None, TOO_MANY)
@@ -65,6 +69,34 @@ def manual_payment(request: HttpRequest, numcli: str) -> HttpResponse:
             transaction_remember(request, transaction)
             return redirect("payments:transaction", public_id=transaction.public_id)
     return render(request, "payments/manual_form.html", {"form": form, "client": client})
+
+
+def _attempt_to_correct(request: HttpRequest, client) -> dict[str, str]:
+    """?corriger=<public id>: the form filled with one of this session's attempts (after a refusal
+    or a cancellation, to correct the reference or the amount); nothing for anyone else's."""
+    public_id = request.GET.get("corriger", "")
+    if request.method != "GET" or not public_id or not transaction_remembered(request, public_id):
+        return {}
+    transaction = transaction_for_page(public_id)
+    if transaction is None or transaction.client_id != client.pk or transaction.saisie != Transaction.Saisie.MANUAL:
+        return {}
+    return ManualPaymentForm.initial_for(
+        client=client, refdet=transaction.refdet, amount_cents=transaction.amount_cents, email=transaction.email
+    )
+
+
+@never_cache
+@require_GET
+def transaction_receipt(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The printable receipt of a paid attempt, for whoever may follow it: the browser session
+    that started it, or the account it was paid from."""
+    transaction = transaction_for_page(public_id)
+    if transaction is None or transaction.state != Transaction.State.PAID:
+        raise Http404
+    own_account = request.user.is_authenticated and transaction.user_id == request.user.pk
+    if not (own_account or transaction_remembered(request, public_id)):
+        raise Http404
+    return render(request, "payments/receipt.html", {"transaction": transaction})
 
 
 def _own_transaction(request: HttpRequest, public_id: str) -> Transaction:
@@ -109,7 +141,11 @@ def transaction_retry_view(request: HttpRequest, public_id: str) -> HttpResponse
         return render(
             request,
             "payments/refused.html",
-            {"messages_list": [m for _, m in refused.messages("M")], "client": previous.client},
+            {
+                "messages_list": [m for _, m in refused.messages("M")],
+                "client": previous.client,
+                "correct": previous.public_id,
+            },
             status=409,
         )
     transaction_remember(request, transaction)

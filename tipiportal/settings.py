@@ -81,6 +81,8 @@ RETURNS_JUNK_BUDGET = env.str("RETURNS_JUNK_BUDGET", default="200/h")
 RETURNS_JUNK_RETENTION_DAYS = env.int("RETURNS_JUNK_RETENTION_DAYS", default=30)
 # A pending transaction with no answer after this long is shown to staff as "sans réponse".
 TIPI_NO_ANSWER_AFTER_MINUTES = env.int("TIPI_NO_ANSWER_AFTER_MINUTES", default=60)
+# The payment page stops waiting for TIPI's answer after this long, says so and offers to start again.
+PAYMENT_GIVE_UP_MINUTES = env.int("PAYMENT_GIVE_UP_MINUTES", default=30)
 # Where uploaded debt files wait for the import worker (shared by web and worker machines).
 IMPORTS_DIR = env.path("IMPORTS_DIR", default=BASE_DIR / "var" / "imports")
 # A copy left there (a dry run never confirmed, or failed) is deleted after this many days by the

@@ -273,26 +273,56 @@ def import_file_discard(*, batch: ImportBatch) -> None:
 
 def import_batch_confirm(*, dry_run_batch: ImportBatch, user=None) -> ImportBatch:
     """After a dry run, the real import of the same file, same mode."""
+    return _batch_from_dry_run(
+        dry_run_batch,
+        states=(ImportBatch.State.DONE,),
+        refused="Seul un essai à blanc terminé peut être confirmé.",
+        mode=None,
+        dry_run=False,
+        user=user,
+    )
+
+
+def import_batch_dry_run_again(*, dry_run_batch: ImportBatch, mode: str, user=None) -> ImportBatch:
+    """After a dry run (done, or rejected in "tout ou rien"), a new dry run of the same file in
+    ``mode``: the agent switches between "tout ou rien" and "partiel" without uploading again."""
+    if mode not in ImportBatch.Mode.values:
+        raise ImportRefused("Choisissez le mode d'import.")
+    return _batch_from_dry_run(
+        dry_run_batch,
+        states=(ImportBatch.State.DONE, ImportBatch.State.REJECTED),
+        refused="Seul un essai à blanc terminé peut être refait dans un autre mode.",
+        mode=mode,
+        dry_run=True,
+        user=user,
+    )
+
+
+def _batch_from_dry_run(
+    dry_run_batch: ImportBatch, *, states, refused: str, mode: str | None, dry_run: bool, user
+) -> ImportBatch:
+    """A new batch of a finished dry run's file (its own copy); the dry run's copy is then deleted."""
     with transaction.atomic():
         # Locked while its copy is copied: import_files_purge deletes it under the same lock.
         dry_run_batch = ImportBatch.objects.select_for_update().get(pk=dry_run_batch.pk)
-        if not dry_run_batch.dry_run or dry_run_batch.state != ImportBatch.State.DONE:
-            raise ImportRefused("Seul un essai à blanc terminé peut être confirmé.")
-        _refuse_if_already_imported(dry_run_batch.client, dry_run_batch.file_sha256)
+        if not dry_run_batch.dry_run or dry_run_batch.state not in states:
+            raise ImportRefused(refused)
+        if not dry_run:
+            _refuse_if_already_imported(dry_run_batch.client, dry_run_batch.file_sha256)
         if not dry_run_batch.file_path or not os.path.exists(dry_run_batch.file_path):
             raise ImportRefused("Le fichier de cet essai à blanc n'est plus disponible : déposez-le à nouveau.")
-        real = import_batch_create(
+        batch = import_batch_create(
             client=dry_run_batch.client,
             fmt=dry_run_batch.fmt,
             path=Path(dry_run_batch.file_path),
             filename=dry_run_batch.filename,
-            mode=dry_run_batch.mode,
-            dry_run=False,
+            mode=mode or dry_run_batch.mode,
+            dry_run=dry_run,
             encoding=dry_run_batch.encoding,
             user=user,
         )
-    import_file_discard(batch=dry_run_batch)  # the real batch has its own copy
-    return real
+    import_file_discard(batch=dry_run_batch)  # the new batch has its own copy
+    return batch
 
 
 # --- Retention of the received copies ------------------------------------------------

@@ -36,7 +36,8 @@ class PaymentRefused(Exception):
         self.values = dict(values or {})  # fill the texts' blanks: R6's DATTRANS, R11's date
 
     def messages(self, saisie: str) -> list[tuple[Anomaly, str]]:
-        return [(anomaly, anomaly.message(saisie, **self.values)) for anomaly in self.anomalies]
+        """The texts for the portal's pages (Anomaly.portal_message: never a button of TIPI's window)."""
+        return [(anomaly, anomaly.portal_message(saisie, **self.values)) for anomaly in self.anomalies]
 
 
 PAYFIP_UNAVAILABLE_MESSAGE = (
