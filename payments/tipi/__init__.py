@@ -31,7 +31,7 @@ from .protocol import (
     is_valid_urlcl,
     montant_block_code,
 )
-from .refdet import compose_refdet
+from .refdet import compose_refdet, refdet_as_printed
 from .url_aller import (
     PARAM_ORDER,
     TEST_MONTANT,
@@ -91,6 +91,7 @@ __all__ = [
     "normalise_objet",
     "parse_dattrans",
     "parse_url_retour",
+    "refdet_as_printed",
     "test_url_params",
     "url_aller_endpoint",
 ]
