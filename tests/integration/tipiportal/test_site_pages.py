@@ -74,7 +74,7 @@ def test_personal_data_page_gives_the_retention_settings_and_who_to_ask(client, 
     authority.RETURNS_JUNK_RETENTION_DAYS = 17
     authority.IMPORT_FILES_RETENTION_DAYS = 5
     text = client.get("/donnees-personnelles/").text
-    assert "123 jours, puis effacée" in text and "<td>17 jours</td>" in text and "après 5 jours" in text
+    assert "123 jours, puis effacée" in text and 'data-label="Durée">17 jours</td>' in text and "après 5 jours" in text
     assert 'href="mailto:rgpd@saint-eloi.example"' in text and "CNIL" in text
 
 
