@@ -48,10 +48,14 @@ def _check(page, name: str, viewport: str) -> list[str]:
         problems.append(f"déborde : {width[0]} px pour {width[1]} px")
     problems += serious_violations(page)
     problems += unresolved_references(page.content())
+    _shot(page, name, viewport)
+    return problems
+
+
+def _shot(page, name: str, viewport: str) -> None:
     if shots := os.environ.get("E2E_SHOTS_DIR"):
         Path(shots).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=f"{shots}/{viewport}-{name.replace(' ', '-')}.png", full_page=True)
-    return problems
 
 
 def _family(user) -> dict:
@@ -118,5 +122,13 @@ def test_public_pages_fit_the_screen_pass_axe_and_resolve_their_references(brows
         assert box["x"] >= 0 and box["x"] + box["width"] <= VIEWPORTS[viewport]["width"]
     if viewport == "phone":
         assert card.evaluate("row => getComputedStyle(row).display") == "block"
+    # "Imprimer": the list and its totals on paper, without the menu, the buttons or the footer's links.
+    expect(page.get_by_role("button", name="Imprimer")).to_be_visible()
+    page.emulate_media(media="print")
+    expect(page.get_by_role("navigation", name="Menu principal")).to_be_hidden()
+    expect(card.get_by_role("link", name="Payer", exact=False)).to_be_hidden()
+    expect(page.get_by_role("button", name="Imprimer")).to_be_hidden()
+    expect(page.locator("[data-total='outstanding']")).to_be_visible()
+    _shot(page, "mes factures imprimées", viewport)
     context.close()
     assert {name: found for name, found in failures.items() if found} == {}
