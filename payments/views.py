@@ -42,11 +42,13 @@ def manual_choose_client(request: HttpRequest) -> HttpResponse:
 
 def manual_payment(request: HttpRequest, numcli: str) -> HttpResponse:
     client = get_object_or_404(clients_for_manual_payment(), numcli=numcli)
-    form = ManualPaymentForm(
-        request.POST if request.method == "POST" else None,
-        client=client,
-        initial=_attempt_to_correct(request, client),
-    )
+    # ?corriger=: the attempt to correct; else, logged in, the e-mail for TIPI's ticket is the
+    # account's (the citizen may change it).
+    initial = _attempt_to_correct(request, client)
+    email = request.user.email if request.user.is_authenticated else ""
+    if email and not initial:
+        initial = {"email": email, "email_confirm": email}
+    form = ManualPaymentForm(request.POST if request.method == "POST" else None, client=client, initial=initial)
     if request.method == "POST" and too_many_posts(request, "manual-form", settings.RATE_LIMIT_MANUAL_FORM):
         form.is_valid()  # bind the input so the page shows it back
         form.add_error(None, TOO_MANY)

@@ -32,7 +32,7 @@ from .protocol import (
     montant_block_code,
     urlcl_address_problems,
 )
-from .refdet import INVOICE_MAX_LENGTH, compose_refdet, regie_refdet
+from .refdet import INVOICE_MAX_LENGTH, compose_refdet, refdet_as_printed, regie_refdet
 from .resultrans import (
     DEBIT_RESULTS,
     PAID_RESULTS,
@@ -113,6 +113,7 @@ __all__ = [
     "numauto_required",
     "parse_dattrans",
     "parse_url_retour",
+    "refdet_as_printed",
     "regie_refdet",
     "resultrans_kind",
     "resultrans_label",
