@@ -68,7 +68,7 @@ def test_refused_card_shows_message_and_retry(page, portal):
     debt.refresh_from_db()
     assert debt.state == Debt.State.OPEN
     page.get_by_role("button", name="Réessayer le paiement").click()
-    expect(page.locator("#payment-status")).to_contain_text("En attente")
+    expect(page.locator("#payment-status")).to_contain_text("la page de paiement sécurisée de la DGFiP s'ouvre")
     assert Transaction.objects.filter(state="pending").count() == 1
 
 
