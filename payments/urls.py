@@ -14,4 +14,7 @@ urlpatterns = [
     path("paiement/<slug:public_id>/recu/", views.transaction_receipt, name="receipt"),
     path("paiement/<slug:public_id>/nouvel-essai/", views.transaction_retry_view, name="transaction-retry"),
     path("tipi/retour/", views.tipi_return, name="tipi-return"),
+    # PayFiP's web-service mode: urlnotif (server to server) and urlredirect (the user's browser).
+    path("payfip/notification/", views.payfip_notify, name="payfip-notify"),
+    path("payfip/retour/", views.payfip_redirect, name="payfip-redirect"),
 ]

@@ -22,5 +22,5 @@ class TipiportalConfig(AppConfig):
         connection_created.connect(sqlite_functions_install, dispatch_uid="tipiportal.search")
 
         # gunicorn runs no checks: what `check --deploy` refuses is said at every start too.
-        for problem in checks.return_source_problems():
+        for problem in [*checks.return_source_problems(), *checks.portal_url_problems()]:
             logger.error("%s: %s %s", problem.id, problem.msg, problem.hint)

@@ -125,6 +125,7 @@ def transaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "unanswered": selectors.transaction_is_unanswered(transaction, now=now),
             "no_answer_minutes": settings.TIPI_NO_ANSWER_AFTER_MINUTES,
             "flags": [selectors.flag_label(flag) for flag in transaction.flags or []],
+            "payfip_checks": transaction.payfip_checks.select_related("user")[:50] if transaction.idop else [],
         },
     )
 

@@ -180,6 +180,28 @@ def test_water_bill_reference_gets_code_recette_and_00(client):
     assert Transaction.objects.get().refdet == "2026EA008698509103613"
 
 
+def test_water_bill_whose_roldeb_is_not_00_is_payable_manually(client):
+    # Annex 4, ROLMRE EAU: "si ROLDEB est renseigné prendre la valeur existante sinon 00".
+    tipi_client = RolmreClientFactory(code_recette="EA")
+    debt = DebtFactory(
+        client=tipi_client, ref_parts={"rolex": "2026", "rolrec": "EA", "roldeb": "05", "roldet": "8698509103613"}
+    )
+    assert debt.refdet == "2026EA058698509103613"
+    response = client.post(
+        f"/payer/{tipi_client.numcli}/", form_data(debt, exercice="2026", numero="8698509103613", debut="05", ordre="")
+    )
+    assert response.status_code == 302
+    assert Transaction.objects.get().debt == debt
+
+
+def test_water_bill_form_offers_roldeb_with_00_by_default(client):
+    tipi_client = RolmreClientFactory(code_recette="EA")
+    page = html.unescape(client.get(f"/payer/{tipi_client.numcli}/").text)
+    assert "Code de début de facture" in page and 'name="debut"' in page and 'value="00"' in page
+    response = client.post(f"/payer/{tipi_client.numcli}/", form_data(exercice="2026", numero="1", debut="5x"))
+    assert "Saisissez uniquement des chiffres (2 au plus)." in html.unescape(response.text)
+
+
 def test_payment_page_is_private_to_the_session(client):
     debt = DebtFactory()
     response = client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
@@ -195,14 +217,33 @@ def test_status_json_follows_the_transaction(client):
     client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
     transaction = Transaction.objects.get()
     assert client.get(f"/paiement/{transaction.public_id}/statut/").json()["state"] == "pending"
-    Transaction.objects.filter(pk=transaction.pk).update(state="paid")
+    Transaction.objects.filter(pk=transaction.pk).update(state="paid", resultrans="P")
     status = client.get(f"/paiement/{transaction.public_id}/statut/").json()
     assert status == {
         "state": "paid",
+        "means": "card",
         "message": "Paiement CB par Internet en cours de validation",
         "final": True,
         "retry": False,
     }
+
+
+@pytest.mark.parametrize(
+    ("state", "resultrans", "message", "retry"),
+    [
+        ("paid", "V", "Paiement par prélèvement en cours de validation", False),
+        ("refused", "Z", "Prélèvement refusé : aucune somme ne sera prélevée. Vous pouvez réessayer.", True),
+    ],
+)
+def test_status_json_names_the_debit(client, state, resultrans, message, retry):
+    debt = DebtFactory()
+    client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    transaction = Transaction.objects.get()
+    Transaction.objects.filter(pk=transaction.pk).update(state=state, resultrans=resultrans)
+    status = client.get(f"/paiement/{transaction.public_id}/statut/").json()
+    assert status == {"state": state, "means": "debit", "message": message, "final": True, "retry": retry}
+    page = client.get(f"/paiement/{transaction.public_id}/")
+    assert message in page.text
 
 
 def test_retry_after_refusal_starts_a_new_attempt(client):

@@ -8,7 +8,7 @@ from django.db import migrations
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('debts', '0007_debt_history_undo_paid'),
+        ('debts', '0008_regie_invoices'),
     ]
 
     operations = [
