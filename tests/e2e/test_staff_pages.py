@@ -70,3 +70,14 @@ def test_the_daily_staff_pages_fit_and_pass_axe(page, portal, agent_data, viewpo
     page.goto(f"{portal}/gestion/dettes/?q=noel")
     expect(page.get_by_role("cell", name="NOËL Jean")).to_be_visible()
     expect(page.get_by_text("LEFÈVRE Marie")).to_have_count(0)
+
+
+def test_the_import_modes_radio_buttons_sit_beside_their_labels(page, portal, agent_data, viewport):
+    page.set_viewport_size(VIEWPORTS[viewport])
+    log_in(page, portal)
+    page.goto(f"{portal}/gestion/imports/nouveau/")
+    for value in ("complete", "partial"):
+        radio = page.locator(f"input[name=mode][value={value}]").bounding_box()
+        label = page.locator(f"label[for=id_mode_{0 if value == 'complete' else 1}]").bounding_box()
+        assert radio["x"] + radio["width"] <= label["x"], (viewport, value)  # left of its label
+        assert label["y"] <= radio["y"] + radio["height"] / 2 <= label["y"] + label["height"], (viewport, value)
