@@ -28,7 +28,7 @@ def pay_in_popup(page, card="1111222233334444", expiry="12/39", cvv="123"):
         page.get_by_role("link", name=re.compile("Payer .* par carte bancaire")).click()
     popup = popup_info.value
     popup.wait_for_load_state()
-    expect(popup.get_by_role("heading", name="Paiement par carte bancaire")).to_be_visible()
+    expect(popup.get_by_role("heading", name="Paiement de votre dette")).to_be_visible()
     popup.get_by_label("Numéro de carte").fill(card)
     popup.get_by_label("Date de fin de validité (MM/AA)").fill(expiry)
     popup.get_by_label("Cryptogramme visuel").fill(cvv)
@@ -68,7 +68,7 @@ def test_refused_card_shows_message_and_retry(page, portal):
     debt.refresh_from_db()
     assert debt.state == Debt.State.OPEN
     page.get_by_role("button", name="Réessayer le paiement").click()
-    expect(page.locator("#payment-status")).to_contain_text("En attente")
+    expect(page.locator("#payment-status")).to_contain_text("la page de paiement sécurisée de la DGFiP s'ouvre")
     assert Transaction.objects.filter(state="pending").count() == 1
 
 
