@@ -93,8 +93,10 @@ def account_debts(user) -> QuerySet[Debt]:
 DEBT_LIST_FIELDS = (
     "id",
     "refdet",
+    "invoice_reference",
     "label",
     "issued_on",
+    "due_on",
     "online_from",
     "online_until",
     "amount_cents",

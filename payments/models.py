@@ -49,6 +49,11 @@ WEBSERVICE_REGIE_ONLY_MESSAGE = (
 )
 
 
+ROLMRE_CODE_RECETTE_MESSAGE = (
+    "Pour un client ROLMRE, le code recette (ROLREC) comporte 2 lettres ou chiffres, sans accent."
+)
+
+
 class TipiClient(models.Model):
     class State(models.TextChoices):
         NEW = "new", "Nouveau (à activer)"
@@ -107,11 +112,23 @@ class TipiClient(models.Model):
                 condition=Q(mode="classic") | Q(protocol=Protocol.REGIE.slug),
                 name="tipiclient_webservice_regie_only",
                 violation_error_message=WEBSERVICE_REGIE_ONLY_MESSAGE,
-            )
+            ),
+            # Annex 4 and the glossary: a ROLMRE client's contract has its code recette (ROLREC, 2
+            # characters), which completes a water bill's REFDET; no path may create one without it.
+            models.CheckConstraint(
+                condition=~models.Q(protocol="rolmre") | ~models.Q(code_recette=""),
+                name="tipi_client_rolmre_has_code_recette",
+                violation_error_message=ROLMRE_CODE_RECETTE_MESSAGE,
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.numcli} – {self.label}"
+
+    def clean(self) -> None:
+        # The same rule, on the field, for forms built on the model (the format is the field's validator).
+        if self.protocol == ClientProtocol.ROLMRE and not self.code_recette:
+            raise ValidationError({"code_recette": ROLMRE_CODE_RECETTE_MESSAGE})
 
     @property
     def tipi_protocol(self) -> Protocol:
@@ -199,6 +216,11 @@ class Transaction(models.Model):
     def result_label(self) -> str:
         """Its RESULTRANS in staff's words (« Payée par prélèvement »…), "" before any result."""
         return resultrans_label(self.resultrans)
+
+    @property
+    def shown_reference(self) -> str:
+        """What the payer reads: the debt's (a régie's invoice number), else the REFDET sent."""
+        return self.debt.shown_reference if self.debt_id else self.refdet
 
 
 class ReturnNotice(models.Model):

@@ -16,5 +16,5 @@ class TipiportalConfig(AppConfig):
         from tipiportal import checks  # registers the deploy checks
 
         # gunicorn runs no checks: what `check --deploy` refuses is said at every start too.
-        for problem in checks.return_source_problems():
+        for problem in [*checks.return_source_problems(), *checks.portal_url_problems()]:
             logger.error("%s: %s %s", problem.id, problem.msg, problem.hint)

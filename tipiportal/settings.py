@@ -31,7 +31,18 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # --- TIPI -------------------------------------------------------------------------
 # The sandbox plays TIPI's part (controls, card page, POST back). Never on in production.
 TIPI_SANDBOX = env.bool("TIPI_SANDBOX", default=False)
-PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The RESULTRANS the sandbox's "moyen de paiement futur" button emits: PayFiP announces new means
+# of payment without their codes, and the portal must keep such a result for staff, not guess.
+TIPI_SANDBOX_UNKNOWN_RESULTRANS = env.str("TIPI_SANDBOX_UNKNOWN_RESULTRANS", default="U")
+if not (
+    len(TIPI_SANDBOX_UNKNOWN_RESULTRANS) == 1
+    and "A" <= TIPI_SANDBOX_UNKNOWN_RESULTRANS <= "Z"
+    and TIPI_SANDBOX_UNKNOWN_RESULTRANS not in "PRAVZ"
+):
+    raise ImproperlyConfigured("TIPI_SANDBOX_UNKNOWN_RESULTRANS: one capital letter other than P, R, A, V, Z.")
+# URLCL (TIPI's return address) is built from it. Development defaults to the local server; production
+# has no default: `check --deploy` refuses it missing, private or on a port other than 80/443.
+PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 # Only the base URL differs between the sandbox and the real service.
 TIPI_BASE_URL = env.str(
     "TIPI_BASE_URL", default=PORTAL_PUBLIC_URL if TIPI_SANDBOX else "https://www.payfip.gouv.fr"
@@ -41,6 +52,12 @@ TIPI_BASE_URL = env.str(
 PAYFIP_SERVICE_URL = env.str("PAYFIP_SERVICE_URL", default=TIPI_BASE_URL + "/tpa/services/securite")
 PAYFIP_WS_PAYMENT_URL = env.str("PAYFIP_WS_PAYMENT_URL", default=TIPI_BASE_URL + "/tpa/paiementws.web")
 PAYFIP_TIMEOUT = env.int("PAYFIP_TIMEOUT", default=15)
+# Sandbox only: when it POSTs the idOp to urlnotif after a result (immediate, delayed, twice =
+# at once and after the delay, never), the delay in seconds, and the code of the "moyen futur"
+# button (a means of payment PayFiP may add, whose RESULTRANS the portal does not know).
+PAYFIP_SANDBOX_NOTIFY = env.str("PAYFIP_SANDBOX_NOTIFY", default="immediate")
+PAYFIP_SANDBOX_NOTIFY_DELAY = env.int("PAYFIP_SANDBOX_NOTIFY_DELAY", default=120)
+PAYFIP_SANDBOX_FUTURE_CODE = env.str("PAYFIP_SANDBOX_FUTURE_CODE", default="F")
 # Source addresses allowed to POST returns: DGFiP's outgoing addresses, as DGFiP gives them
 # (docs/deployment.md), addresses or networks (CIDR). Empty means any source, which production
 # refuses (`check --deploy`, and a message at start): whoever starts a payment sees every field

@@ -171,6 +171,28 @@ def test_water_bill_reference_gets_code_recette_and_00(client):
     assert Transaction.objects.get().refdet == "2026EA008698509103613"
 
 
+def test_water_bill_whose_roldeb_is_not_00_is_payable_manually(client):
+    # Annex 4, ROLMRE EAU: "si ROLDEB est renseigné prendre la valeur existante sinon 00".
+    tipi_client = RolmreClientFactory(code_recette="EA")
+    debt = DebtFactory(
+        client=tipi_client, ref_parts={"rolex": "2026", "rolrec": "EA", "roldeb": "05", "roldet": "8698509103613"}
+    )
+    assert debt.refdet == "2026EA058698509103613"
+    response = client.post(
+        f"/payer/{tipi_client.numcli}/", form_data(debt, exercice="2026", numero="8698509103613", debut="05", ordre="")
+    )
+    assert response.status_code == 302
+    assert Transaction.objects.get().debt == debt
+
+
+def test_water_bill_form_offers_roldeb_with_00_by_default(client):
+    tipi_client = RolmreClientFactory(code_recette="EA")
+    page = html.unescape(client.get(f"/payer/{tipi_client.numcli}/").text)
+    assert "Code de début de facture" in page and 'name="debut"' in page and 'value="00"' in page
+    response = client.post(f"/payer/{tipi_client.numcli}/", form_data(exercice="2026", numero="1", debut="5x"))
+    assert "Saisissez uniquement des chiffres (2 au plus)." in html.unescape(response.text)
+
+
 def test_payment_page_is_private_to_the_session(client):
     debt = DebtFactory()
     response = client.post(f"/payer/{debt.client.numcli}/", form_data(debt))

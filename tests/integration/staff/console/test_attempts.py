@@ -305,7 +305,7 @@ def test_sandbox_plays_test_then_activation_then_t4(admin_client, sandbox_posts_
     assert "Votre paiement est accepté" in pay_in_sandbox(Client(), test.url)
     assert SandboxClient.objects.get(numcli=tipi_client.numcli).state == "N"
     test.refresh_from_db()
-    assert test.state == "paid" and len(test.numauto) == 6
+    assert test.state == "paid" and len(test.numauto) == 7  # annex 4: NUMAUTO "Numérique 7"
     tipi_client.refresh_from_db()
     assert tipi_client.state == "new"
     # The activation: TIPI's client becomes A, and its return makes the portal's active.

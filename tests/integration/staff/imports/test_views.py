@@ -8,9 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from debts.importers import DebtRecord, indigo
-from debts.importers.samples import write_indigo, write_rolmre
+from debts.importers.samples import write_indigo, write_regie, write_rolmre
 from debts.models import Debt, ImportBatch, ImportIssue
-from tests.factories import RolmreClientFactory, TipiClientFactory, staff_member
+from tests.factories import RegieClientFactory, RolmreClientFactory, TipiClientFactory, staff_member
 
 pytestmark = pytest.mark.django_db
 
@@ -386,3 +386,21 @@ def test_csv_report_without_issues_has_its_header(staff):
     batch = batch_from(upload(staff, indigo_file(good=1), TipiClientFactory()))
     body = b"".join(staff.get(f"/gestion/imports/{batch.pk}/rapport.csv").streaming_content)
     assert body == "\ufeffligne;pièce;nature;champ;valeur;message\r\n".encode()
+
+
+# --- Régie invoices (CSV) through the same pages and queue -------------------------------------
+
+
+def test_a_regie_csv_goes_through_the_upload_dry_run_and_confirmation(staff):
+    canteen = RegieClientFactory(label="Régie cantine")
+    text = staff.get("/gestion/imports/nouveau/").text
+    assert f'<option value="{canteen.pk}" selected data-format="regie">' in text
+    out = io.BytesIO()
+    stats = write_regie(out, 40, seed=5, bad_share=0.1)
+    dry_run = batch_from(upload(staff, out.getvalue(), canteen, name="factures.csv", mode="partial"))
+    assert (dry_run.fmt, dry_run.state, dry_run.imported, dry_run.rejected) == ("regie", "done", stats.debts, stats.bad)
+    page = staff.get(f"/gestion/imports/{dry_run.pk}/").text
+    assert "Régie" in page and "Ligne" in page
+    real = batch_from(staff.post(f"/gestion/imports/{dry_run.pk}/confirmer/"))
+    assert (real.state, real.imported) == ("done", stats.debts)
+    assert Debt.objects.filter(client=canteen).exclude(invoice_reference="").count() == stats.debts

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0015_tipiclient_regie_and_mode'),
+        ('payments', '0016_tipi_client_rolmre_has_code_recette'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
