@@ -3,11 +3,12 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from debts.models import Debt, DebtorReference
 from debts.selectors import debt_is_public_body, public_body_annotation
 from payments.models import TipiClient, Transaction
+from payments.tipi import Means, resultrans_means
 
 
 @dataclass(frozen=True)
@@ -17,10 +18,34 @@ class DebtStatus:
     payable: bool
 
 
+IN_PROGRESS_LABELS = {
+    Means.CARD: "Paiement CB par Internet en cours de validation",
+    Means.DEBIT: "Paiement par prélèvement en cours de validation",
+}
+_PAID_RESULTRANS = "paid_resultrans"
+
+
+def paid_resultrans_annotation() -> dict:
+    """For a Debt queryset: the RESULTRANS of its latest paid transaction (P or V), so that
+    debt_status names the means without a query per row."""
+    paid = Transaction.objects.filter(debt=OuterRef("pk"), state=Transaction.State.PAID)
+    return {_PAID_RESULTRANS: Subquery(paid.order_by("-settled_at", "-pk").values("resultrans")[:1])}
+
+
+def _in_progress_label(debt: Debt) -> str:
+    if hasattr(debt, _PAID_RESULTRANS):
+        resultrans = getattr(debt, _PAID_RESULTRANS) or ""
+    else:
+        paid = debt.transactions.filter(state=Transaction.State.PAID).order_by("-settled_at", "-pk")
+        resultrans = paid.values_list("resultrans", flat=True).first() or ""
+    # A debt in progress without a paid transaction (undone reconciliation of an old one): the card's words.
+    return IN_PROGRESS_LABELS.get(resultrans_means(resultrans), IN_PROGRESS_LABELS[Means.CARD])
+
+
 def debt_status(debt: Debt, today: datetime.date) -> DebtStatus:
-    """The status column of annex 3's list, in TIPI's words."""
+    """The status column of annex 3's list, in TIPI's words (PayFiP's for a debit)."""
     if debt.state == Debt.State.IN_PROGRESS:
-        return DebtStatus("in_progress", "Paiement CB par Internet en cours de validation", False)
+        return DebtStatus("in_progress", _in_progress_label(debt), False)
     if debt.state == Debt.State.PAID:
         return DebtStatus("paid", "Payée", False)
     if debt_is_public_body(debt):
@@ -88,7 +113,7 @@ def account_debt_list(user) -> QuerySet[Debt]:
         .select_related(None)
         .select_related("client")
         .only(*DEBT_LIST_FIELDS)
-        .annotate(**public_body_annotation())
+        .annotate(**public_body_annotation(), **paid_resultrans_annotation())
         .order_by("-online_from", "refdet", "pk")
     )
 

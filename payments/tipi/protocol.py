@@ -61,8 +61,9 @@ _PROTOCOL_DEBT_KINDS = {
     Protocol.ROLMRE: "rôles",
     Protocol.PESV2: "titres",
 }
-#: The protocols whose debts the portal publishes, in code order. A régie's bills are paid
-#: from the régie's own site (URLCL, its own return): the portal has no régie client.
+#: The protocols whose debt files the portal imports (titres and rôles from Hélios), in code order.
+#: A régie client (protocol 0) is configured like the others; its invoices come from the régie's
+#: billing software.
 PORTAL_PROTOCOLS: tuple[Protocol, ...] = tuple(p for p in Protocol if p is not Protocol.REGIE)
 
 
@@ -71,8 +72,6 @@ PORTAL_PROTOCOLS: tuple[Protocol, ...] = tuple(p for p in Protocol if p is not P
 SAISIES: tuple[str, ...] = ("M", "A", "T", "X")
 #: The two SAISIE values of annex 6 (imposed test/activation values).
 TEST_SAISIES: tuple[str, ...] = ("T", "X")
-#: RESULTRANS values (annex 4): payée, refusée, annulée.
-RESULTRANS_VALUES: tuple[str, ...] = ("P", "R", "A")
 
 #: Amount bounds in cents (annex 10, M2 and M3): a card payment over the Internet is
 #: refused from 1500 EUR upwards and below 1 EUR.

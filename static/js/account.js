@@ -1,5 +1,5 @@
 // The account's debt list follows each debt's status, so that a debt paid in the pop-up shows
-// "Paiement CB par Internet en cours de validation" and can no longer be selected, without a reload.
+// "Paiement CB par Internet en cours de validation" (or "Paiement par prélèvement…" for a debit) and can no longer be selected, without a reload.
 (function () {
   "use strict";
   var list = document.querySelector("[data-debt-list]");

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from debts.importers import PARSERS, DebtRecord, ImportFileError, LineError, indigo, rolmre
-from payments.tipi import InvalidUrlRetour, UrlRetour, parse_url_retour
+from payments.tipi import InvalidUrlRetour, UrlRetour, is_well_formed_resultrans, parse_url_retour
 
 RETOUR_KEYS = [
     "NUMCLI",
@@ -43,7 +43,7 @@ def _parse_retour(body) -> None:
         assert exc.problems and all(isinstance(p, str) and p for p in exc.problems)
     else:
         assert isinstance(retour, UrlRetour)
-        assert retour.resultrans in ("P", "R", "A")
+        assert is_well_formed_resultrans(retour.resultrans)
 
 
 @given(st.binary(max_size=600))

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from debts.models import Debt, ReferenceLink
 from payments.models import Transaction
+from tests.conftest import retour_body
 from tests.factories import DebtFactory, DebtorReferenceFactory, TipiClientFactory, TransactionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -262,3 +263,26 @@ def test_up_to_100_debts_there_is_no_pagination(client, citizen):
     response = client.get("/compte/")
     assert len(listed_ids(response)) == 100
     assert 'class="pagination"' not in response.text
+
+
+def test_a_debt_paid_by_debit_says_so_in_the_list_its_states_and_its_page(client, citizen):
+    """PayFiP's debit (V): the citizen reads « prélèvement », not « CB », wherever the debt is shown."""
+    by_debit = linked_debt(citizen, label="Cantine novembre")
+    by_card = linked_debt(citizen, debtor=by_debit.debtor, label="Cantine décembre")
+    for debt, code, numauto in [(by_debit, "V", ""), (by_card, "P", "123456")]:
+        transaction = TransactionFactory(debt=debt, saisie="A", user=citizen)
+        body = retour_body(transaction, resultrans=code, numauto=numauto)
+        client.post("/tipi/retour/", data=body, content_type="application/x-www-form-urlencoded")
+    page = lxml.html.fromstring(client.get("/compte/").content.decode())
+    shown = {
+        row.get("data-debt-id"): row.xpath(".//*[contains(@class, 'debt-status')]")[0].text_content()
+        for row in page.xpath("//tr[@data-debt-id]")
+    }
+    assert shown == {
+        str(by_debit.pk): "Paiement par prélèvement en cours de validation",
+        str(by_card.pk): "Paiement CB par Internet en cours de validation",
+    }
+    states = client.get("/compte/etat/").json()["debts"]
+    assert states[str(by_debit.pk)]["label"] == "Paiement par prélèvement en cours de validation"
+    page = html.unescape(client.get(f"/compte/dettes/{by_debit.pk}/payer/").text)
+    assert "Paiement par prélèvement en cours de validation" in page

@@ -208,14 +208,33 @@ def test_status_json_follows_the_transaction(client):
     client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
     transaction = Transaction.objects.get()
     assert client.get(f"/paiement/{transaction.public_id}/statut/").json()["state"] == "pending"
-    Transaction.objects.filter(pk=transaction.pk).update(state="paid")
+    Transaction.objects.filter(pk=transaction.pk).update(state="paid", resultrans="P")
     status = client.get(f"/paiement/{transaction.public_id}/statut/").json()
     assert status == {
         "state": "paid",
+        "means": "card",
         "message": "Paiement CB par Internet en cours de validation",
         "final": True,
         "retry": False,
     }
+
+
+@pytest.mark.parametrize(
+    ("state", "resultrans", "message", "retry"),
+    [
+        ("paid", "V", "Paiement par prélèvement en cours de validation", False),
+        ("refused", "Z", "Prélèvement refusé : aucune somme ne sera prélevée. Vous pouvez réessayer.", True),
+    ],
+)
+def test_status_json_names_the_debit(client, state, resultrans, message, retry):
+    debt = DebtFactory()
+    client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    transaction = Transaction.objects.get()
+    Transaction.objects.filter(pk=transaction.pk).update(state=state, resultrans=resultrans)
+    status = client.get(f"/paiement/{transaction.public_id}/statut/").json()
+    assert status == {"state": state, "means": "debit", "message": message, "final": True, "retry": retry}
+    page = client.get(f"/paiement/{transaction.public_id}/")
+    assert message in page.text
 
 
 def test_retry_after_refusal_starts_a_new_attempt(client):

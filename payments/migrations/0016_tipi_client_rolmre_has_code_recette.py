@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0014_transaction_public_id_unique'),
+        ('payments', '0015_tipiclient_regie_and_mode'),
     ]
 
     operations = [
