@@ -51,7 +51,9 @@ def test_pay_with_test_card_in_popup_and_see_in_progress_without_reload(page, po
     debt.refresh_from_db()
     assert debt.state == Debt.State.IN_PROGRESS
     transaction = Transaction.objects.get()
-    assert transaction.state == Transaction.State.PAID and len(transaction.numauto) == 6
+    assert (
+        transaction.state == Transaction.State.PAID and len(transaction.numauto) == 7
+    )  # annex 4: NUMAUTO "Numérique 7"
     assert ReturnNotice.objects.get().outcome == "applied"
     # The button closes its own window, sometimes before Playwright has finished the click.
     with popup.expect_event("close"), contextlib.suppress(PlaywrightError):
