@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# pytest-xdist: one worker per core (each with its own test database); TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
 DEV_ENV := DEBUG=1 TIPI_SANDBOX=1 PORTAL_PUBLIC_URL=http://$(HOST):$(PORT)
 
 .PHONY: run test lint format lock audit test-sqlite test-postgres migrate demo chromium bench bench-import bench-load fuzz clean
@@ -72,11 +74,11 @@ format: $(VENV)/.test
 
 test-sqlite: $(VENV)/.test
 	@echo "=== Suite on SQLite ==="
-	env -u DATABASE_URL $(BIN)/pytest -m "not postgres" $(PYTEST_ARGS)
+	env -u DATABASE_URL $(BIN)/pytest -m "not postgres" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.test
 	@echo "=== Suite on PostgreSQL ($(TEST_POSTGRES_URL)) ==="
-	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## chromium: Debian's Chromium for the browser tests (Playwright cannot download its own here)
 chromium:

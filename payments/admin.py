@@ -37,8 +37,8 @@ def result_label(obj) -> str:
 
 @admin.register(TipiClient)
 class TipiClientAdmin(ReadOnlyAdmin):
-    list_display = ["numcli", "label", "protocol", "state", "online_delay_days"]
-    list_filter = ["protocol", "state"]
+    list_display = ["numcli", "label", "protocol", "mode", "state", "online_delay_days"]
+    list_filter = ["protocol", "mode", "state"]
     search_fields = ["numcli", "label"]
 
 

@@ -6,9 +6,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from payments.tipi import PORTAL_PROTOCOLS, Means, Protocol, is_valid_numcli, resultrans_label, resultrans_means
+from payments.tipi import Means, Protocol, is_valid_numcli, resultrans_label, resultrans_means
 
 TOKEN_LENGTH = 24
 _TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -38,7 +39,13 @@ def new_public_id() -> str:
 # Sorted by slug: the order the migrations recorded.
 ClientProtocol = models.TextChoices(
     "ClientProtocol",
-    [(p.name, (p.slug, f"{p.label} ({p.debt_kind})")) for p in sorted(PORTAL_PROTOCOLS, key=lambda p: p.slug)],
+    [(p.name, (p.slug, f"{p.label} ({p.debt_kind})")) for p in sorted(Protocol, key=lambda p: p.slug)],
+)
+
+#: Why a titre client cannot use the web-service mode (PayFiP offers it to régies only).
+WEBSERVICE_REGIE_ONLY_MESSAGE = (
+    "Le mode web-service PayFiP (SAISIE W) n'est proposé qu'aux clients « Régie » : "
+    "un client titres ou rôles utilise l'URL aller classique."
 )
 
 
@@ -47,6 +54,13 @@ class TipiClient(models.Model):
         NEW = "new", "Nouveau (à activer)"
         ACTIVE = "active", "Actif"
         INACTIVE = "inactive", "Inactif"
+
+    class Mode(models.TextChoices):
+        """How a payment reaches PayFiP: the URL aller with its unsigned return, or the SOAP
+        web-service whose result the portal asks for (PAYFIP.md §3; régies only)."""
+
+        CLASSIC = "classic", "URL aller classique"
+        WEBSERVICE = "webservice", "Web-service PayFiP (SAISIE W)"
 
     numcli = models.CharField(
         "numéro client TIPI",
@@ -73,6 +87,7 @@ class TipiClient(models.Model):
         default=False,
         help_text="Le formulaire de saisie refuse une référence que le portail ne détient pas.",
     )
+    mode = models.CharField("mode de paiement", max_length=10, choices=Mode.choices, default=Mode.CLASSIC)
     state = models.CharField("état", max_length=8, choices=State.choices, default=State.NEW)
     #: Why a client became active, in its history (simple-history's change reason: 100 characters at most).
     ACTIVATED_REASON = "Activé par le retour de TIPI à son URL d'activation (SAISIE=X)"
@@ -87,6 +102,13 @@ class TipiClient(models.Model):
         verbose_name_plural = "clients TIPI"
         permissions = [("manage_tipi_clients", "Configurer les clients TIPI, lancer tests et activation")]
         ordering = ["numcli"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mode="classic") | Q(protocol=Protocol.REGIE.slug),
+                name="tipiclient_webservice_regie_only",
+                violation_error_message=WEBSERVICE_REGIE_ONLY_MESSAGE,
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.numcli} – {self.label}"
@@ -94,6 +116,10 @@ class TipiClient(models.Model):
     @property
     def tipi_protocol(self) -> Protocol:
         return Protocol.from_slug(self.protocol)
+
+    @property
+    def is_webservice(self) -> bool:
+        return self.mode == self.Mode.WEBSERVICE
 
 
 class Transaction(models.Model):

@@ -36,6 +36,11 @@ PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000"
 TIPI_BASE_URL = env.str(
     "TIPI_BASE_URL", default=PORTAL_PUBLIC_URL if TIPI_SANDBOX else "https://www.payfip.gouv.fr"
 ).rstrip("/")
+# PayFiP's web-service mode (SAISIE W): its SOAP service, its payment page (…?idop=), and the
+# timeout of one SOAP call in seconds (payments.payfip.PayfipClient). Same host as TIPI_BASE_URL.
+PAYFIP_SERVICE_URL = env.str("PAYFIP_SERVICE_URL", default=TIPI_BASE_URL + "/tpa/services/securite")
+PAYFIP_WS_PAYMENT_URL = env.str("PAYFIP_WS_PAYMENT_URL", default=TIPI_BASE_URL + "/tpa/paiementws.web")
+PAYFIP_TIMEOUT = env.int("PAYFIP_TIMEOUT", default=15)
 # Source addresses allowed to POST returns: DGFiP's outgoing addresses, as DGFiP gives them
 # (docs/deployment.md), addresses or networks (CIDR). Empty means any source, which production
 # refuses (`check --deploy`, and a message at start): whoever starts a payment sees every field

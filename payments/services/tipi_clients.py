@@ -8,7 +8,7 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 
 from debts.models import Debt
-from payments.models import NUMCLI_MESSAGE, ClientProtocol, TipiClient, Transaction
+from payments.models import NUMCLI_MESSAGE, WEBSERVICE_REGIE_ONLY_MESSAGE, ClientProtocol, TipiClient, Transaction
 from payments.services.transactions import return_url, transaction_start
 from payments.tipi import Anomaly, is_valid_numcli, test_url_params
 
@@ -36,6 +36,7 @@ _CLIENT_FIELDS = (
     "online_delay_days",
     "code_recette",
     "accept_only_known_debts",
+    "mode",
     "state",
 )
 
@@ -57,6 +58,7 @@ def _client_errors(
     label: str,
     online_delay_days: int | None,
     code_recette: str,
+    mode: str,
     state: str,
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
@@ -69,7 +71,7 @@ def _client_errors(
     elif TipiClient.objects.filter(numcli=numcli).exclude(pk=getattr(client, "pk", None)).exists():
         error("numcli", f"Un autre client TIPI porte déjà le numéro {numcli}.")
     if protocol not in ClientProtocol.values:
-        error("protocol", "Choisissez le protocole du client : INDIGO, PES V2 Recette ou ROLMRE.")
+        error("protocol", "Choisissez le protocole du client : INDIGO, PES V2 Recette, ROLMRE ou Régie.")
     if not label:
         error("label", "Indiquez le libellé du client (le service, tel que les usagers le connaissent).")
     elif len(label) > 120:
@@ -84,6 +86,10 @@ def _client_errors(
             )
     elif code_recette:
         error("code_recette", "Le code recette ne concerne que les clients ROLMRE : laissez-le vide.")
+    if mode not in TipiClient.Mode.values:
+        error("mode", "Choisissez le mode de paiement : URL aller classique ou web-service PayFiP.")
+    elif mode == TipiClient.Mode.WEBSERVICE and protocol != ClientProtocol.REGIE:
+        error("mode", WEBSERVICE_REGIE_ONLY_MESSAGE)
     if state not in TipiClient.State.values:
         error("state", "Choisissez l'état du client.")
     elif client is None and state not in CLIENT_CREATION_STATES:
@@ -122,13 +128,14 @@ def tipi_client_save(
     online_delay_days: int | None,
     code_recette: str = "",
     accept_only_known_debts: bool = False,
+    mode: str = TipiClient.Mode.CLASSIC,
     state: str = TipiClient.State.NEW,
 ) -> TipiClient:
     """Create a TIPI client (`client=None`) or change one; the client's history records who.
 
     Raises ValidationError mapping each field to its French messages: NUMCLI of 6 digits and
     unique, online delay of 10 to 360 days, the code recette (2 alphanumerics) for ROLMRE
-    only, a state an administrator may set by hand (CLIENT_STATE_CHANGES; activation comes
+    only, the web-service mode for a régie only, a state an administrator may set by hand (CLIENT_STATE_CHANGES; activation comes
     from the X return), NUMCLI and protocol frozen once the client has debts or payments.
     The client row is locked, so a concurrent activation return is never overwritten.
     `user` is None for the IT department's command (no agent).
@@ -143,6 +150,7 @@ def tipi_client_save(
             label=label,
             online_delay_days=online_delay_days,
             code_recette=code_recette,
+            mode=mode,
             state=state,
         )
         if errors:
@@ -154,6 +162,7 @@ def tipi_client_save(
             "online_delay_days": online_delay_days,
             "code_recette": code_recette,
             "accept_only_known_debts": bool(accept_only_known_debts),
+            "mode": mode,
             "state": state,
         }
         saved = before if before is not None else TipiClient()

@@ -26,7 +26,13 @@ ROLMRE_TEST_REFDET_AS_PRINTED = "99999999000000000000"
 #: ROLEX ``9999`` + ROLREC ``99`` + ROLDEB ``99`` + ROLDET of 13 zeros: the printed
 #: value is one zero short of a 13-character ROLDET, and the nines fill exactly the
 #: 8 leading characters, as the titre reference's "9999" fills its year.
+#:
+#: Régie (protocol 0): annex 6 imposes no value, and annex 10 runs R4 and M4 (the checks of
+#: the imposed values) for protocols 1 to 3 only; PayFiP's web-service mode accepts any
+#: well-formed REFDET and amount with SAISIE=T. The portal sends the titres' values, which fit
+#: protocol 0's format (6 to 30 alphanumerics) and are what DGFiP would check if it did.
 TEST_REFDET: dict[Protocol, str] = {
+    Protocol.REGIE: "999900000000999999",
     Protocol.INDIGO: "999900000000999999",
     Protocol.PESV2: "999900000000999999",
     Protocol.ROLMRE: "9999" + "99" + "99" + "0" * 13,
@@ -50,14 +56,12 @@ def test_url_params(
 
     Imposed values (annex 6): EXER ``9999``, MONTANT ``111111`` and the protocol's
     ``TEST_REFDET``. The result is ready for ``build_url_aller`` and keeps the
-    spec's parameter order. Raises ``ValueError`` for another SAISIE or for the
-    régie protocol, for which annex 6 gives no test values.
+    spec's parameter order (a régie, for which annex 6 imposes nothing, gets the titres'
+    values: see ``TEST_REFDET``). Raises ``ValueError`` for another SAISIE.
     """
     protocol = Protocol(protocol)
     if saisie not in TEST_SAISIES:
         raise ValueError(f"saisie: 'T' (test) or 'X' (activation) expected, got {saisie!r}")
-    if protocol not in TEST_REFDET:
-        raise ValueError(f"protocol: annex 6 gives no test values for protocol {protocol.name}")
     params = {"numcli": numcli, "exer": TEST_EXER, "refdet": TEST_REFDET[protocol]}
     if objet:
         params["objet"] = objet

@@ -59,8 +59,9 @@ _PROTOCOL_DEBT_KINDS = {
     Protocol.ROLMRE: "rôles",
     Protocol.PESV2: "titres",
 }
-#: The protocols whose debts the portal publishes, in code order. A régie's bills are paid
-#: from the régie's own site (URLCL, its own return): the portal has no régie client.
+#: The protocols whose debt files the portal imports (titres and rôles from Hélios), in code order.
+#: A régie client (protocol 0) is configured like the others; its invoices come from the régie's
+#: billing software.
 PORTAL_PROTOCOLS: tuple[Protocol, ...] = tuple(p for p in Protocol if p is not Protocol.REGIE)
 
 

@@ -58,6 +58,17 @@ class ClientForm(forms.Form):
         required=False,
         help_text="Le formulaire de saisie manuelle refuse alors une référence que le portail ne détient pas.",
     )
+    mode = forms.ChoiceField(
+        label="Mode de paiement",
+        choices=TipiClient.Mode.choices,
+        initial=TipiClient.Mode.CLASSIC,
+        help_text="L'URL aller classique pour tous les protocoles ; le web-service PayFiP (SAISIE W), dont le "
+        "portail demande lui-même le résultat à PayFiP, pour un client « Régie » seulement.",
+        error_messages={
+            "required": "Choisissez le mode de paiement.",
+            "invalid_choice": "Ce mode de paiement n'existe pas.",
+        },
+    )
     state = forms.ChoiceField(
         label="État",
         help_text="Un client « Nouveau » devient « Actif » au retour de son URL d'activation (SAISIE=X), jamais à "

@@ -21,3 +21,11 @@ class TipiClientFactory(DjangoModelFactory):
 class RolmreClientFactory(TipiClientFactory):
     protocol = "rolmre"
     code_recette = "EA"
+
+
+class RegieClientFactory(TipiClientFactory):
+    """A régie (protocol 0): its own invoices, paid through the classic URL aller by default."""
+
+    protocol = "regie"
+    label = factory.Faker("random_element", elements=["Régie cantine", "Régie crèche", "Régie de l'eau"])
+    mode = TipiClient.Mode.CLASSIC

@@ -18,7 +18,31 @@ def test_tipi_client_add_and_list(capsys):
     client = TipiClient.objects.get(numcli="067890")
     assert (client.protocol, client.code_recette, client.state, client.online_delay_days) == ("rolmre", "EA", "new", 60)
     call_command("tipi_client", "list")
-    assert "067890\trolmre\tnew" in capsys.readouterr().out
+    assert "067890\trolmre\tclassic\tnew" in capsys.readouterr().out
+
+
+def test_tipi_client_list_shows_each_client_s_protocol_and_mode(capsys):
+    call_command(
+        "tipi_client", "add", "--numcli", "090909", "--protocol", "regie", "--label", "Cantine", "--mode", "webservice"
+    )
+    call_command("tipi_client", "add", "--numcli", "010101", "--protocol", "indigo", "--label", "Eau")
+    # An update without --mode keeps the client's mode.
+    call_command("tipi_client", "add", "--numcli", "090909", "--protocol", "regie", "--label", "Régie cantine")
+    capsys.readouterr()
+    call_command("tipi_client", "list")
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "010101\tindigo\tclassic\tnew\t60 j\t-\tEau",
+        "090909\tregie\twebservice\tnew\t60 j\t-\tRégie cantine",
+    ]
+
+
+def test_tipi_client_add_refuses_the_webservice_mode_to_a_titre_client():
+    with pytest.raises(CommandError, match="mode : Le mode web-service PayFiP"):
+        call_command(
+            "tipi_client", "add", "--numcli", "010101", "--protocol", "pesv2", "--label", "Eau", "--mode", "webservice"
+        )
+    assert not TipiClient.objects.exists()
 
 
 @pytest.mark.parametrize(("args", "message"), [(["--numcli", "12345"], "6 chiffres"), (["--delay", "5"], "10")])
@@ -115,6 +139,7 @@ def test_a_client_added_by_the_command_has_the_console_s_history():
                     ("délai de mise en ligne (jours)", "—", "60"),
                     ("code recette (ROLMRE)", "—", "EA"),
                     ("n'accepter que les dettes connues du portail", "—", "Non"),
+                    ("mode de paiement", "—", "URL aller classique"),
                     ("état", "—", "Nouveau (à activer)"),
                 ],
             )

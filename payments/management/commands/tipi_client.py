@@ -1,5 +1,9 @@
 """`manage.py tipi_client add|list`: the TIPI clients, for the IT department.
 
+`add` creates a client, or updates the one with that NUMCLI (an option left out keeps its
+value: the mode, the state, the console's "known debts only"). `list` prints one line per
+client: NUMCLI, protocol, mode, state, delay, code recette, label.
+
 `add` goes through the console's service (`tipi_client_save`): the same rules, the same row
 lock and the same history. A client is created « Nouveau » (or « Inactif »): it becomes
 active when TIPI answers its activation URL (SAISIE=X), never from here.
@@ -24,6 +28,12 @@ class Command(BaseCommand):
         add.add_argument("--delay", type=int, default=60, help="délai de mise en ligne en jours (10 à 360)")
         add.add_argument("--code-recette", default="", help="ROLMRE : code recette du contrat (2 caractères)")
         add.add_argument(
+            "--mode",
+            choices=[m.value for m in TipiClient.Mode],
+            default=None,
+            help="classic (URL aller, par défaut) ou webservice (web-service PayFiP, clients regie seulement)",
+        )
+        add.add_argument(
             "--state",
             choices=[s.value for s in TipiClient.State],
             default=None,
@@ -35,7 +45,7 @@ class Command(BaseCommand):
         if options["action"] == "list":
             for client in TipiClient.objects.all():
                 self.stdout.write(
-                    f"{client.numcli}\t{client.protocol}\t{client.state}\t{client.online_delay_days} j\t"
+                    f"{client.numcli}\t{client.protocol}\t{client.mode}\t{client.state}\t{client.online_delay_days} j\t"
                     f"{client.code_recette or '-'}\t{client.label}"
                 )
             return
@@ -51,6 +61,7 @@ class Command(BaseCommand):
                 code_recette=options["code_recette"],
                 # Not an option of the command: an update keeps what the console set.
                 accept_only_known_debts=existing.accept_only_known_debts if existing else False,
+                mode=options["mode"] or (existing.mode if existing else TipiClient.Mode.CLASSIC),
                 state=options["state"] or (existing.state if existing else TipiClient.State.NEW),
             )
         except ValidationError as exc:

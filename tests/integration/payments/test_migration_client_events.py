@@ -85,6 +85,8 @@ def test_what_only_the_console_journal_knew_is_kept_in_the_history(old_apps):
     migrate(AFTER)
 
     assert "payments_clientevent" not in connection.introspection.table_names()
+    # The checks below read through today's models: bring the later migrations' columns in.
+    migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
     assert TipiClient.history.filter(id=console.pk).count() == 1
 
     [change, before] = client_audit_entries(TipiClient.objects.get(pk=older.pk))

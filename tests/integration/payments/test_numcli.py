@@ -38,7 +38,8 @@ def test_the_model_accepts_six_ascii_digits():
 def test_the_console_form_refuses_other_digits(client, numcli):
     # The form reads the input, the service's rules refuse it next to the field, together with any other.
     client.force_login(staff_member("admin", "mot-de-passe-admin", role="Administrateurs"))
-    data = {"numcli": numcli, "protocol": "indigo", "label": "Cantine", "online_delay_days": "9", "state": "new"}
+    data = {"numcli": numcli, "protocol": "indigo", "label": "Cantine", "online_delay_days": "9", "mode": "classic"}
+    data["state"] = "new"
     response = client.post("/gestion/tipi/clients/nouveau/", data)
     assert response.status_code == 400
     assert response.context["form"].errors["numcli"] == [NUMCLI_MESSAGE]

@@ -4,10 +4,17 @@ import pytest
 
 from debts.models import ImportBatch
 from payments.models import ClientProtocol, TipiClient
-from payments.tipi import Protocol
+from payments.tipi import PORTAL_PROTOCOLS, Protocol
 
-# A régie's bills are paid from its own site (URLCL), never published here: the portal serves the others.
-SERVED = [p for p in Protocol if p is not Protocol.REGIE]
+# Every protocol, régie included, is a client's; the debt files imported are the titres' and rôles'.
+SERVED = list(PORTAL_PROTOCOLS)
+
+
+@pytest.mark.parametrize("protocol", list(Protocol), ids=lambda p: p.name)
+def test_every_protocol_is_a_client_choice(protocol):
+    client = TipiClient(numcli="123456", protocol=ClientProtocol(protocol.slug), label="x")
+    assert client.tipi_protocol is protocol
+    assert ClientProtocol(protocol.slug).label.startswith(protocol.label + " (")
 
 
 @pytest.mark.parametrize("protocol", SERVED, ids=lambda p: p.name)
@@ -21,7 +28,7 @@ def test_every_served_protocol_is_a_client_choice_and_a_file_format(protocol):
 
 
 def test_the_portal_serves_no_other_protocol():
-    assert sorted(ClientProtocol.values) == sorted(p.slug for p in SERVED)
+    assert sorted(ClientProtocol.values) == sorted(p.slug for p in Protocol)
     assert sorted(ImportBatch.Format.values) == sorted(p.slug for p in SERVED)
 
 
@@ -30,6 +37,7 @@ def test_choices_keep_their_stored_values_and_labels():
     assert ClientProtocol.choices == [
         ("indigo", "INDIGO (titres)"),
         ("pesv2", "PES V2 Recette (titres)"),
+        ("regie", "Régie (factures)"),
         ("rolmre", "ROLMRE (rôles)"),
     ]
     assert ImportBatch.Format.choices == [("indigo", "INDIGO"), ("rolmre", "ROLMRE"), ("pesv2", "PES V2 Recette")]

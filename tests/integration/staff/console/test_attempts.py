@@ -11,7 +11,13 @@ from payments.models import ReturnNotice, TipiClient, Transaction
 from payments.sandbox.models import SandboxClient, SandboxOperation
 from payments.services.tipi_clients import tipi_client_attempt_start
 from payments.tipi import Anomaly, Protocol
-from tests.factories import RolmreClientFactory, TipiClientFactory, TransactionFactory, staff_member
+from tests.factories import (
+    RegieClientFactory,
+    RolmreClientFactory,
+    TipiClientFactory,
+    TransactionFactory,
+    staff_member,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +77,7 @@ def post_retour(client, transaction, **kwargs):
         (lambda: TipiClientFactory(protocol="indigo", state="new"), Protocol.INDIGO, "999900000000999999"),
         (lambda: TipiClientFactory(protocol="pesv2", state="new"), Protocol.PESV2, "999900000000999999"),
         (lambda: RolmreClientFactory(state="new"), Protocol.ROLMRE, "999999990000000000000"),
+        (lambda: RegieClientFactory(state="new"), Protocol.REGIE, "999900000000999999"),
     ],
 )
 def test_test_url_carries_the_imposed_values_of_each_protocol(admin_client, administrator, factory, protocol, refdet):
@@ -348,6 +355,28 @@ def test_sandbox_accepts_the_rolmre_test_reference(admin_client, sandbox_posts_b
     assert "Votre paiement est accepté" in pay_in_sandbox(Client(), transaction.url)
     transaction.refresh_from_db()
     assert transaction.state == "paid"
+
+
+@pytest.mark.parametrize("mode", ["classic", "webservice"])
+def test_a_regie_client_is_activated_by_its_x_payment_as_titres_are(admin_client, sandbox_posts_back, mode):
+    # Protocol 0 through the classic sandbox: no imposed value in annex 6, the titres' ones are
+    # sent and accepted; the X return activates the client by the same code path.
+    tipi_client = RegieClientFactory(state="new", mode=mode)
+    start(admin_client, tipi_client, saisie="X")
+    activation = Transaction.objects.get()
+    assert url_params(activation.url)["refdet"] == "999900000000999999"
+    assert "Votre paiement est accepté" in pay_in_sandbox(Client(), activation.url)
+    assert SandboxClient.objects.get(numcli=tipi_client.numcli).protocol == 0
+    tipi_client.refresh_from_db()
+    assert tipi_client.state == "active"
+
+
+def test_a_regie_test_url_without_urlcl_is_refused_before_building_u1(admin_client):
+    tipi_client = RegieClientFactory(state="new")
+    response = start(admin_client, tipi_client, saisie="T", with_return_url=False)
+    assert response.status_code == 400
+    assert "L'url retour n'est pas servie" in html.unescape(response.text)
+    assert not Transaction.objects.exists()
 
 
 def test_a_debit_return_on_an_activation_is_named_and_activates(admin_client):

@@ -5,9 +5,11 @@ import html
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 
 from payments.models import TipiClient
 from payments.services.tipi_clients import tipi_client_save
+from payments.tipi import Protocol
 from staff.followup.audit import client_audit_entries
 from tests.factories import DebtFactory, TipiClientFactory, TransactionFactory, staff_member
 
@@ -53,6 +55,7 @@ def valid(**overrides):
         "label": "Régie des eaux",
         "online_delay_days": "60",
         "code_recette": "",
+        "mode": "classic",
         "state": "new",
     }
     data.update(overrides)
@@ -198,7 +201,10 @@ def test_bad_values_are_refused_next_to_their_field(admin_client, overrides, fie
         ({"online_delay_days": None}, "online_delay_days"),
         ({"protocol": "rolmre", "code_recette": ""}, "code_recette"),
         ({"protocol": "pesv2", "code_recette": "EA"}, "code_recette"),
-        ({"protocol": "regie"}, "protocol"),
+        ({"protocol": "titre"}, "protocol"),
+        ({"mode": "webservice"}, "mode"),
+        ({"protocol": "pesv2", "mode": "webservice"}, "mode"),
+        ({"protocol": "regie", "mode": "soap"}, "mode"),
         ({"state": "active"}, "state"),
     ],
 )
@@ -219,6 +225,53 @@ def test_the_delay_bounds_10_and_360_are_accepted(administrator):
             ).online_delay_days
             == delay
         )
+
+
+def test_regie_client_in_webservice_mode(admin_client):
+    response = admin_client.post(
+        "/gestion/tipi/clients/nouveau/", valid(protocol="regie", mode="webservice", label="Régie cantine")
+    )
+    assert response.status_code == 302
+    client = TipiClient.objects.get()
+    assert (client.protocol, client.mode, client.state) == ("regie", "webservice", "new")
+    assert client.tipi_protocol is Protocol.REGIE and client.is_webservice
+    listing = html.unescape(admin_client.get("/gestion/tipi/").text)
+    assert "Régie (factures)" in listing and "Web-service PayFiP (SAISIE W)" in listing
+    detail = html.unescape(admin_client.get(f"/gestion/tipi/clients/{client.pk}/").text)
+    assert "Web-service PayFiP (SAISIE W)" in detail
+
+
+def test_a_regie_client_may_stay_classic_and_change_mode_later(admin_client):
+    assert admin_client.post("/gestion/tipi/clients/nouveau/", valid(protocol="regie")).status_code == 302
+    client = TipiClient.objects.get()
+    assert client.mode == TipiClient.Mode.CLASSIC
+    response = admin_client.post(
+        f"/gestion/tipi/clients/{client.pk}/modifier/", valid(protocol="regie", mode="webservice")
+    )
+    assert response.status_code == 302
+    client.refresh_from_db()
+    assert client.mode == TipiClient.Mode.WEBSERVICE
+    assert [entry.mode for entry in client.history.order_by("history_id")] == ["classic", "webservice"]
+
+
+@pytest.mark.parametrize("protocol", ["indigo", "pesv2", "rolmre"])
+def test_the_webservice_mode_is_refused_to_a_titre_client_next_to_its_field(admin_client, protocol):
+    extra = {"code_recette": "EA"} if protocol == "rolmre" else {}
+    response = admin_client.post("/gestion/tipi/clients/nouveau/", valid(protocol=protocol, mode="webservice", **extra))
+    assert response.status_code == 400
+    assert "n'est proposé qu'aux clients « Régie »" in " ".join(response.context["form"].errors["mode"])
+    assert not TipiClient.objects.exists()
+
+
+def test_the_database_refuses_a_webservice_titre_client_too():
+    # The rule holds below the service (the Django admin is read-only, but a shell or a bug is not).
+    client = TipiClient(numcli="654321", protocol="indigo", label="Eau", mode="webservice")
+    with pytest.raises(ValidationError) as refused:
+        client.full_clean()
+    assert "n'est proposé qu'aux clients « Régie »" in str(refused.value)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        client.save()
+    assert not TipiClient.objects.exists()
 
 
 def test_rolmre_client_with_its_code_recette(admin_client):

@@ -206,9 +206,19 @@ def test_test_url_params_refuses_other_saisie(saisie):
         make_test_params(Protocol.INDIGO, "123456", "testeur@mairie.fr", saisie)
 
 
-def test_test_url_params_refuses_regie():
-    with pytest.raises(ValueError, match="protocol"):
-        make_test_params(Protocol.REGIE, "123456", "testeur@mairie.fr", "T")
+@pytest.mark.parametrize("saisie", ["T", "X"])
+def test_test_url_params_of_a_regie_pass_protocol_0_controls(saisie):
+    # Annex 6 imposes no régie value: the titres' ones, which fit protocol 0 (6-30 alphanumerics).
+    params = make_test_params(Protocol.REGIE, "123456", "testeur@mairie.fr", saisie, urlcl=URLCL)
+    assert params["refdet"] == "999900000000999999" and params["montant"] == "111111"
+    assert check_url_aller(params, Protocol.REGIE) == []
+    assert query_pairs(build_url_aller(PAYFIP, params, Protocol.REGIE))[2] == ("refdet", "999900000000999999")
+
+
+def test_test_url_params_of_a_regie_without_urlcl_is_u1():
+    # Protocol 0 requires URLCL, for test and activation too (annex 10, U1).
+    params = make_test_params(Protocol.REGIE, "123456", "testeur@mairie.fr", "X")
+    assert [a.code for a in check_url_aller(params, Protocol.REGIE)] == ["U1"]
 
 
 def test_test_card():
