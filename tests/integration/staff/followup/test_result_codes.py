@@ -73,7 +73,7 @@ def test_the_dashboard_counts_debit_payments_apart(agent, results):
     Transaction.objects.filter(state=Transaction.State.PAID).update(saisie="M", settled_at=timezone.now())
     page = doc(agent.get("/gestion/suivi/"))
     means = page.xpath("//*[@id='kpi-month-means']")[0].text_content()
-    assert means == "par carte : 1 (10,00\u00a0€) ; par prélèvement : 1 (25,00\u00a0€)"
+    assert means == "dont par carte : 1 (10,00\u00a0€) ; par prélèvement : 1 (25,00\u00a0€)"
     assert "35,00" in page.xpath("//*[@id='kpi-month']//*[@class='kpi-amount']")[0].text_content()
 
 
