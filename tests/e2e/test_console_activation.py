@@ -82,7 +82,9 @@ def test_administrator_tests_then_activates_a_client(page, portal, tipi_client, 
     page.get_by_role("link", name="Actualiser les retours reçus").click()
     row = page.locator("#attempts tbody tr").first
     expect(row).to_contain_text("Test (T)")
-    expect(row).to_contain_text(re.compile(r"Appliqué le .*: RESULTRANS P, NUMAUTO \d{6}, DATTRANS \d\d/\d\d/\d{4}"))
+    expect(row).to_contain_text(
+        re.compile(r"Appliqué le .*: RESULTRANS P \(Payée par carte\), NUMAUTO \d{6}, DATTRANS \d\d/\d\d/\d{4}")
+    )
     test.refresh_from_db()
     assert test.state == "paid" and test.resultrans == "P"
     assert ReturnNotice.objects.get().outcome == "applied"
