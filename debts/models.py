@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from payments.tipi import PORTAL_PROTOCOLS, Protocol, montant_block_code
+from payments.tipi import INVOICE_MAX_LENGTH, PORTAL_PROTOCOLS, Protocol, montant_block_code
 
 ACCESS_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: it is typed from paper
 ACCESS_CODE_LENGTH = 10
@@ -85,7 +85,10 @@ class ImportBatch(models.Model):
     """One debt file imported (or tried, or dry-run), with its line-by-line report."""
 
     # Derived from payments.tipi.Protocol: a client's files have its protocol's format (same slug).
-    Format = models.TextChoices("Format", [(p.name, (p.slug, p.label)) for p in PORTAL_PROTOCOLS])
+    # Ordered as the migrations recorded them: the titres' and rôles' formats first, the régies' CSV last.
+    Format = models.TextChoices(
+        "Format", [(p.name, (p.slug, p.label)) for p in sorted(PORTAL_PROTOCOLS, key=lambda p: p is Protocol.REGIE)]
+    )
 
     class Mode(models.TextChoices):
         COMPLETE = "complete", "Complète (tout ou rien)"
@@ -208,6 +211,8 @@ class StagedDebt(models.Model):
     debtor_address = models.TextField("adresse du débiteur", blank=True)
     label = models.CharField("objet", max_length=200, blank=True)
     issued_on = models.DateField("date d'émission", null=True, blank=True)
+    due_on = models.DateField("date d'échéance", null=True, blank=True)
+    invoice_reference = models.CharField("numéro de facture (régie)", max_length=INVOICE_MAX_LENGTH, blank=True)
     online_from = models.DateField("en ligne à partir du")
     online_until = models.DateField("en ligne jusqu'au")
     raw_record = models.TextField("enregistrement brut", blank=True)
@@ -243,6 +248,10 @@ class Debt(models.Model):
     debtor_address = models.TextField("adresse du débiteur", blank=True)
     label = models.CharField("objet", max_length=200, blank=True)
     issued_on = models.DateField("date d'émission", null=True, blank=True)
+    due_on = models.DateField("date d'échéance", null=True, blank=True)
+    # A régie's invoice number as printed (its REFDET is derived from it when it does not fit
+    # protocol 0: payments.tipi.regie_refdet); empty for titres and rôles.
+    invoice_reference = models.CharField("numéro de facture (régie)", max_length=INVOICE_MAX_LENGTH, blank=True)
     online_from = models.DateField("payable en ligne à partir du")
     online_until = models.DateField("payable en ligne jusqu'au")
     state = models.CharField("état", max_length=12, choices=State.choices, default=State.OPEN)
@@ -268,10 +277,22 @@ class Debt(models.Model):
             ("reconcile_debt", "Rapprocher les paiements (marquer payée, annuler)"),
         ]
         ordering = ["-online_from", "refdet"]
-        constraints = [models.UniqueConstraint(fields=["client", "refdet"], name="debt_unique_refdet_per_client")]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "refdet"], name="debt_unique_refdet_per_client"),
+            models.UniqueConstraint(
+                fields=["client", "invoice_reference"],
+                condition=~Q(invoice_reference=""),
+                name="debt_unique_invoice_per_client",
+            ),
+        ]
 
     def __str__(self) -> str:
-        return self.refdet
+        return self.invoice_reference or self.refdet
+
+    @property
+    def shown_reference(self) -> str:
+        """What the citizen and staff read: a régie's invoice number, else the REFDET."""
+        return self.invoice_reference or self.refdet
 
     def is_expired(self, today: datetime.date) -> bool:
         """R7: past the online delay, the debt is paid at the Trésorerie, not online."""

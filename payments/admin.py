@@ -3,7 +3,7 @@ services own every change; the TIPI console at /gestion/tipi/ is where clients a
 
 from django.contrib import admin
 
-from payments.models import ReturnNotice, TipiClient, Transaction
+from payments.models import PayfipCheck, PayfipMessage, ReturnNotice, TipiClient, Transaction
 from payments.tipi import RESULTRANS_VALUES, resultrans_label
 from tipiportal.admin import ReadOnlyAdmin
 
@@ -46,7 +46,7 @@ class TipiClientAdmin(ReadOnlyAdmin):
 class TransactionAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "client", "refdet", "amount_cents", "saisie", "state", result_label, "numauto"]
     list_filter = ["state", ResultransFilter, "saisie", "client"]
-    search_fields = ["refdet", "token", "numauto"]
+    search_fields = ["refdet", "token", "numauto", "idop"]
     readonly_fields = [f.name for f in Transaction._meta.fields]
 
 
@@ -69,3 +69,31 @@ class ReturnNoticeAdmin(ReadOnlyAdmin):
         "processed_at",
     ]
     exclude = ["body"]
+
+
+@admin.register(PayfipMessage)
+class PayfipMessageAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "kind", "outcome", "idop", "remote_addr", "transaction"]
+    list_filter = ["kind", "outcome"]
+    search_fields = ["idop", "transaction__refdet"]
+    readonly_fields = [
+        "received_at",
+        "kind",
+        "method",
+        "body_text",
+        "query_string",
+        "content_type",
+        "headers",
+        "remote_addr",
+        "idop",
+        "outcome",
+        "transaction",
+    ]
+    exclude = ["body"]
+
+
+@admin.register(PayfipCheck)
+class PayfipCheckAdmin(ReadOnlyAdmin):
+    list_display = ["at", "transaction", "trigger", "outcome", "resultrans", "fault_code"]
+    list_filter = ["trigger", "outcome"]
+    search_fields = ["transaction__refdet", "transaction__idop", "detail"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-from . import indigo, pesv2, rolmre
+from . import indigo, pesv2, regie_csv, rolmre
 from .base import DebtRecord, ImportFileError, LineError
 from .encoding import detect_encoding
 
@@ -25,6 +25,7 @@ PARSERS: dict[str, Parser] = {
     "indigo": indigo.parse,
     "rolmre": rolmre.parse,
     "pesv2": pesv2.parse,
+    "regie": regie_csv.parse,
 }
 
 # Format key → label for the staff pages.
@@ -32,11 +33,12 @@ FORMATS: dict[str, str] = {
     "indigo": "INDIGO (titres, largeur fixe 452)",
     "rolmre": "ROLMRE (rôles, largeur fixe 500)",
     "pesv2": "PES V2 Recette (XML)",
+    "regie": "Factures de régie (CSV, docs/regie-csv.md)",
 }
 
 
 def parse(fmt: str, source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtRecord | LineError]:
-    """Parse ``source`` with the parser of format ``fmt`` ("indigo", "rolmre", "pesv2")."""
+    """Parse ``source`` with the parser of format ``fmt`` ("indigo", "rolmre", "pesv2", "regie")."""
     try:
         parser = PARSERS[fmt]
     except KeyError:

@@ -1,15 +1,18 @@
-"""Business rules on debts. Every change of a debt's state happens here, row locked."""
+"""Business rules on debts. Every change of a debt's state happens here, row locked; and a
+régie's invoice created by hand (the others come from imports)."""
 
 import datetime
+import unicodedata
 
-from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, connection
 from django.db import transaction as db_transaction
 from django.utils import timezone
 
-from debts.models import Debt, DebtEvent
+from debts.models import Debt, DebtEvent, DebtorReference
 from debts.selectors import debt_is_public_body
-from payments.tipi import Anomaly
+from payments.models import ClientProtocol, TipiClient
+from payments.tipi import INVOICE_MAX_LENGTH, Anomaly, regie_refdet
 
 
 def debt_payment_anomalies(*, debt: Debt, amount_cents: int, today: datetime.date) -> list[Anomaly]:
@@ -207,3 +210,123 @@ def debt_undo_paid(*, debt: Debt, user, reason: str) -> Debt:
         return _debt_state_write(
             debt=locked, action=DebtEvent.Action.UNDO_PAID, target=target, user=user, reason=reason.strip()
         )
+
+
+# --- A régie's invoice created by hand -------------------------------------------------------
+
+#: Why the debt exists, in its history (simple-history's change reason: 100 characters at most).
+CREATED_BY_HAND_REASON = "Facture de régie saisie à la main par un agent"
+_LIMITS = {"debtor_ref": 30, "debtor_name": 200, "debtor_address": 500, "label": 200}
+_REQUIRED = {
+    "invoice_reference": "Indiquez le numéro de la facture, tel qu'il est imprimé.",
+    "debtor_ref": "Indiquez la référence du débiteur (la famille) : l'usager la rattache à son compte.",
+    "debtor_name": "Indiquez le nom du débiteur.",
+}
+
+
+def _has_control_characters(value: str) -> bool:
+    return any(unicodedata.category(char) == "Cc" for char in value if char != "\n")
+
+
+def _regie_debt_errors(
+    *, client: TipiClient, values: dict[str, str], amount_cents: int | None, issued_on, due_on
+) -> tuple[dict[str, list[str]], str]:
+    errors: dict[str, list[str]] = {}
+
+    def error(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    if client.protocol != ClientProtocol.REGIE:
+        error("client", "Seules les factures d'une régie se saisissent à la main : les titres viennent d'Hélios.")
+    for field, message in _REQUIRED.items():
+        if not values[field]:
+            error(field, message)
+    for field, limit in _LIMITS.items():
+        if len(values[field]) > limit:
+            error(field, f"{limit} caractères au plus.")
+    for field, value in values.items():
+        if _has_control_characters(value):
+            error(field, "Caractère de contrôle (tabulation…) interdit.")
+    refdet = ""
+    if values["invoice_reference"] and "invoice_reference" not in errors:
+        if len(values["invoice_reference"]) > INVOICE_MAX_LENGTH:
+            error("invoice_reference", f"{INVOICE_MAX_LENGTH} caractères au plus.")
+        else:
+            refdet = regie_refdet(values["invoice_reference"])
+            held = Debt.objects.filter(client=client)
+            if (
+                held.filter(invoice_reference=values["invoice_reference"]).exists()
+                or held.filter(refdet=refdet).exists()
+            ):
+                error("invoice_reference", "Cette facture est déjà enregistrée pour cette régie.")
+    if amount_cents is None or amount_cents < 1:
+        error("amount_cents", "Indiquez un montant positif, en euros.")
+    if issued_on is None:
+        error("issued_on", "Indiquez la date d'émission.")
+    if due_on is None:
+        error("due_on", "Indiquez la date d'échéance.")
+    elif issued_on is not None and due_on < issued_on:
+        error("due_on", "La date d'échéance ne peut pas précéder la date d'émission.")
+    return errors, refdet
+
+
+def debt_create(
+    *,
+    user,
+    client: TipiClient,
+    invoice_reference: str,
+    debtor_ref: str,
+    debtor_name: str,
+    amount_cents: int | None,
+    issued_on: datetime.date | None,
+    due_on: datetime.date | None,
+    debtor_address: str = "",
+    label: str = "",
+    today: datetime.date | None = None,
+) -> Debt:
+    """Create a régie invoice by hand (titres come from Hélios): payable online from today for the
+    client's online delay; its REFDET by the import's rule (payments.tipi.regie_refdet).
+
+    Raises PermissionDenied unless the user may change debts by hand, ValidationError mapping
+    each field to its French messages otherwise (the client a régie, the invoice number not held
+    yet, the required values, a positive amount, the due date not before the issue date).
+    The debtor reference is created with its access code when it is new.
+    """
+    debt_state_change_check(user=user)
+    today = today or timezone.localdate()
+    values = {
+        "invoice_reference": invoice_reference.strip(),
+        "debtor_ref": debtor_ref.strip(),
+        "debtor_name": " ".join(debtor_name.split()),
+        "debtor_address": "\n".join(line.strip() for line in debtor_address.strip().splitlines() if line.strip()),
+        "label": " ".join(label.split()),
+    }
+    with db_transaction.atomic():
+        # The client's row locked: two agents saving the same invoice number are served in turn.
+        client = TipiClient.objects.select_for_update().get(pk=client.pk)
+        errors, refdet = _regie_debt_errors(
+            client=client, values=values, amount_cents=amount_cents, issued_on=issued_on, due_on=due_on
+        )
+        if errors:
+            raise ValidationError(errors)
+        debtor, _ = DebtorReference.objects.get_or_create(client=client, reference=values["debtor_ref"])
+        debt = Debt(
+            client=client,
+            refdet=refdet,
+            ref_parts={"invoice": values["invoice_reference"]},
+            amount_cents=amount_cents,
+            debtor=debtor,
+            issued_on=issued_on,
+            due_on=due_on,
+            online_from=today,
+            online_until=today + datetime.timedelta(days=client.online_delay_days),
+            **values,
+        )
+        debt._history_user = user
+        debt._change_reason = CREATED_BY_HAND_REASON
+        try:
+            with db_transaction.atomic():
+                debt.save(force_insert=True)
+        except IntegrityError:  # pragma: no cover - the client's lock serialises the check above
+            raise ValidationError({"invoice_reference": ["Cette facture est déjà enregistrée pour cette régie."]})
+    return debt

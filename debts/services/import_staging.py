@@ -43,6 +43,8 @@ STAGED_COLUMNS = [
     "online_from",
     "online_until",
     "raw_record",
+    "due_on",
+    "invoice_reference",
 ]
 
 
@@ -184,10 +186,10 @@ def staged_debts_insert(*, batch: ImportBatch) -> int:
                 f"""
                 INSERT INTO {debt} (client_id, refdet, ref_parts, amount_cents, debtor_ref, debtor_id, debtor_name,
                     debtor_address, label, issued_on, online_from, online_until, state, batch_id, raw_record,
-                    created_at, updated_at)
+                    created_at, updated_at, due_on, invoice_reference)
                 SELECT %s, s.refdet, s.ref_parts, s.amount_cents, s.debtor_ref, d.id, s.debtor_name,
                     s.debtor_address, s.label, s.issued_on, s.online_from, s.online_until, %s, s.batch_id,
-                    s.raw_record, %s, %s
+                    s.raw_record, %s, %s, s.due_on, s.invoice_reference
                 FROM {staged} s LEFT JOIN {debtor} d ON d.client_id = %s AND d.reference = s.debtor_ref
                 WHERE s.batch_id = %s AND s.status = %s
                 """,

@@ -33,6 +33,16 @@ class PayfipClient:
         self.timeout = timeout
         self._session = session or requests.Session()
 
+    def close(self) -> None:
+        """Close the kept-alive connections of this client's session."""
+        self._session.close()
+
+    def __enter__(self) -> PayfipClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def create_payment(
         self,
         *,
@@ -88,7 +98,8 @@ class PayfipClient:
                 stream=True,
             ) as response:
                 body = bytearray()
-                for chunk in response.iter_content(chunk_size=16 * 1024):
+                # read1: what has arrived, so that a server dripping bytes cannot outlast the timeout.
+                while chunk := response.raw.read1(16 * 1024, decode_content=True):
                     body += chunk
                     if len(body) > MAX_ANSWER_BYTES:
                         raise PayfipUnavailable(f"réponse de plus de {MAX_ANSWER_BYTES} octets")

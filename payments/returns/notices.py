@@ -193,14 +193,20 @@ def _budget_key(remote_addr: str | None) -> str:
     return str(address)
 
 
-def _within_budget(remote_addr: str | None) -> bool:
+def junk_budget_allows(remote_addr: str | None, *, scope: str) -> bool:
+    """The same per-address budget for another endpoint's junk (PayFiP's urlnotif: unknown idOps);
+    the DGFiP's addresses (TIPI_RETURN_ALLOWED_IPS) are never limited."""
+    return _from_tipi(remote_addr) or _within_budget(remote_addr, scope=scope)
+
+
+def _within_budget(remote_addr: str | None, *, scope: str = _BUDGET_SCOPE) -> bool:
     """Count one refused or malformed notice against its address's budget (atomic counter).
 
     Past the budget only the counter keeps it; the log says so at the 1st, 2nd, 4th, 8th…
     notice of a window, so that a flood does not move from the table to the journal.
     """
     rate = settings.RETURNS_JUNK_BUDGET
-    hit = rate_limit_consume(scope=_BUDGET_SCOPE, value=_budget_key(remote_addr), rate=rate)
+    hit = rate_limit_consume(scope=scope, value=_budget_key(remote_addr), rate=rate)
     if hit.allowed:
         return True
     if hit.count & (hit.count - 1) == 0:

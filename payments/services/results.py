@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from debts.services.debts import debt_payment_received
 from payments.models import ReturnNotice, TipiClient, Transaction
+from payments.services.confirmations import payment_confirmation_schedule
 from payments.services.transaction_rows import LockedTransaction, transaction_settle
 from payments.tipi import PAID_RESULTS, ResultKind, resultrans_kind
 
@@ -82,6 +83,8 @@ def transaction_result_apply(
             _client_activated(transaction.client_id)
     transaction.flags = sorted(set(transaction.flags) | set(flags))
     transaction_settle(transaction, state=KIND_STATES[kind], resultrans=resultrans, numauto=numauto, dattrans=dattrans)
+    # The portal's own e-mail, by a task once this commits: never in the return request's path.
+    payment_confirmation_schedule(transaction_id=transaction.id, resultrans=resultrans, saisie=transaction.saisie)
     return ResultApplied(Outcome.APPLIED, flags=flags)
 
 

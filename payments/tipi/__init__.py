@@ -30,8 +30,9 @@ from .protocol import (
     is_valid_refdet,
     is_valid_urlcl,
     montant_block_code,
+    urlcl_address_problems,
 )
-from .refdet import compose_refdet
+from .refdet import INVOICE_MAX_LENGTH, compose_refdet, refdet_as_printed, regie_refdet
 from .resultrans import (
     DEBIT_RESULTS,
     PAID_RESULTS,
@@ -68,6 +69,7 @@ __all__ = [
     "ANOMALY_CODES",
     "DEBIT_RESULTS",
     "DEFAULT_FIELDS",
+    "INVOICE_MAX_LENGTH",
     "MONTANT_MAX_EXCLUSIVE",
     "MONTANT_MIN",
     "PAID_RESULTS",
@@ -111,9 +113,12 @@ __all__ = [
     "numauto_required",
     "parse_dattrans",
     "parse_url_retour",
+    "refdet_as_printed",
+    "regie_refdet",
     "resultrans_kind",
     "resultrans_label",
     "resultrans_means",
     "test_url_params",
     "url_aller_endpoint",
+    "urlcl_address_problems",
 ]

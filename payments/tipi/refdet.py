@@ -3,7 +3,9 @@
 * INDIGO: CODEXER (4) + NUMTITRE (8) + NUMORDRE (6) = 18 digits.
 * PES V2 Recette: Exer (4) + IdPce (8) + IdLigne (6) = 18 digits.
 * ROLMRE: ROLEX (4) + ROLREC (2) + ROLDEB (2) + ROLDET (13) = 21 alphanumerics.
-* Régie (protocol 0): a free reference of 6 to 30 ``[A-Za-z0-9]``.
+* Régie (protocol 0): a free reference of 6 to 30 ``[A-Za-z0-9]``; from an invoice
+  number that does not fit (``FAC-2026/001``, ``123``, accents), one is derived by
+  ``regie_refdet``: deterministic, and unique per invoice number.
 
 Numeric parts shorter than their width are zero-padded on the left (a PES V2 file
 carries ``IdPce V="12"``, which is ``00000012`` in REFDET); anything too long, not
@@ -13,7 +15,10 @@ importer can report which field of which record is wrong.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
+import unicodedata
 
 from .protocol import REFDET_PATTERNS, Protocol
 
@@ -28,7 +33,7 @@ INDIGO_NATURES_FIRST_ORDER: frozenset[str] = frozenset({"00", "01", "09", "10"})
 INDIGO_NATURE_OWN_ORDER = "03"
 
 _PARTS: dict[Protocol, frozenset[str]] = {
-    Protocol.REGIE: frozenset({"refdet"}),
+    Protocol.REGIE: frozenset({"refdet", "invoice"}),
     Protocol.INDIGO: frozenset({"codexer", "numtitre", "numordre", "nature_titre"}),
     Protocol.PESV2: frozenset({"exer", "idpce", "idligne"}),
     Protocol.ROLMRE: frozenset({"rolex", "rolrec", "roldeb", "roldet", "rolnat"}),
@@ -149,7 +154,47 @@ def _rolmre(parts: dict[str, str | None]) -> str:
     return rolex + code + debut + roldet
 
 
+#: The longest invoice number a régie may send (the portal keeps it beside the REFDET).
+INVOICE_MAX_LENGTH = 40
+#: A derived régie REFDET: up to 17 characters kept from the invoice number, then 13 of a hash.
+_DERIVED_KEPT = 17
+_DERIVED_HASH = 13
+
+
+def regie_refdet(invoice: str) -> str:
+    """The REFDET of a régie invoice (protocol 0: 6 to 30 ``[A-Za-z0-9]``) from its number.
+
+    An invoice number that already fits is its own REFDET. Any other (too short, too long,
+    with ``-``, ``/``, spaces or accents) gets a derived one: its ASCII letters and digits
+    (accents stripped), at most 17 of them, then the first 13 characters of the base32
+    SHA-256 of the number (stripped of surrounding spaces, UTF-8). The same number always
+    gives the same REFDET, and two numbers one only by chance (65 bits of hash); the portal
+    stores the number with the debt and refuses a second invoice whose REFDET is held.
+    Raises ``ValueError`` (``invoice: …``) for a blank number, one over 40 characters or
+    one with control characters.
+    """
+    if not isinstance(invoice, str):
+        raise ValueError(f"invoice: expected text, got {type(invoice).__name__}")
+    number = invoice.strip()
+    if not number:
+        raise ValueError("invoice: missing")
+    if len(number) > INVOICE_MAX_LENGTH:
+        raise ValueError(f"invoice: at most {INVOICE_MAX_LENGTH} characters expected, got {len(number)}")
+    if any(unicodedata.category(char).startswith("C") for char in number):
+        raise ValueError(f"invoice: control characters are not allowed ({number!r})")
+    if REFDET_PATTERNS[Protocol.REGIE].fullmatch(number):
+        return number
+    ascii_only = unicodedata.normalize("NFKD", number).encode("ascii", "ignore").decode("ascii")
+    kept = "".join(_ALNUM.findall(ascii_only))[:_DERIVED_KEPT]
+    digest = base64.b32encode(hashlib.sha256(number.encode("utf-8")).digest()).decode("ascii")
+    return kept + digest[:_DERIVED_HASH]
+
+
 def _regie(parts: dict[str, str | None]) -> str:
+    if parts.get("invoice") is not None:
+        if parts.get("refdet") is not None:
+            raise ValueError("refdet: give either the REFDET or the invoice number, not both")
+        return regie_refdet(parts["invoice"])
     refdet = _require("refdet", parts.get("refdet"))
     _check_ascii("refdet", refdet)
     if not REFDET_PATTERNS[Protocol.REGIE].fullmatch(refdet):
@@ -173,7 +218,8 @@ def compose_refdet(protocol: Protocol | int, **parts: object) -> str:
     * PES V2: ``exer``, ``idpce``, ``idligne``.
     * ROLMRE: ``rolex``, ``rolrec`` (EAU) or ``rolnat`` (DDPAC, ROLREC empty),
       optional ``roldeb`` (``00`` when absent, always ``00`` for DDPAC), ``roldet``.
-    * Régie: ``refdet`` (6 to 30 ``[A-Za-z0-9]``).
+    * Régie: ``refdet`` (6 to 30 ``[A-Za-z0-9]``), or ``invoice``, the invoice number,
+      from which ``regie_refdet`` derives one.
 
     Raises ``ValueError`` whose message starts with the faulty part's name.
     """
@@ -187,4 +233,22 @@ def compose_refdet(protocol: Protocol | int, **parts: object) -> str:
     # Belt and braces: what we compose must pass TIPI's own format control.
     if not REFDET_PATTERNS[protocol].fullmatch(refdet):  # pragma: no cover - by construction
         raise ValueError(f"refdet: composed value {refdet!r} does not match protocol {protocol.name}")
+    return refdet
+
+
+def refdet_as_printed(protocol: Protocol | int, refdet: str) -> str:
+    """The reference as the citizen reads it on the bill, in French, from a REFDET of this protocol.
+
+    * INDIGO and PES V2: ``Exercice 2026, titre n° 00000123, ordre n° 000001`` (the fixed
+      widths of annex 4: year 4, title 8, order 6);
+    * ROLMRE: ``Facture n° 8698509103613 de 2026`` (ROLDET, the water bill's number, and ROLEX);
+    * Régie, or a REFDET that does not have its protocol's format: the REFDET itself.
+    """
+    protocol = Protocol(protocol)
+    if not REFDET_PATTERNS[protocol].fullmatch(refdet):
+        return refdet
+    if protocol in (Protocol.INDIGO, Protocol.PESV2):
+        return f"Exercice {refdet[:4]}, titre n° {refdet[4:12]}, ordre n° {refdet[12:18]}"
+    if protocol is Protocol.ROLMRE:
+        return f"Facture n° {refdet[8:21]} de {refdet[:4]}"
     return refdet

@@ -6,6 +6,7 @@ from staff.debts import views
 
 urlpatterns = [
     path("", views.debt_list, name="debt-list"),
+    path("nouvelle/", views.debt_new, name="debt-new"),
     path("<int:pk>/", views.debt_detail, name="debt-detail"),
     path("<int:pk>/annuler/", views.debt_cancel_view, name="debt-cancel"),
     path("<int:pk>/marquer-payee/", views.debt_mark_paid_view, name="debt-mark-paid"),

@@ -5,6 +5,7 @@ paid also take the permission the services check (debts.services.debts.STATE_CHA
 """
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,9 +20,16 @@ from debts.selectors import (
     debts_for_staff_detail,
     user_by_email,
 )
-from debts.services.debts import DebtActionRefused, debt_cancel, debt_mark_paid, debt_state_change_check
+from debts.services.debts import (
+    DebtActionRefused,
+    debt_cancel,
+    debt_create,
+    debt_mark_paid,
+    debt_state_change_allowed,
+    debt_state_change_check,
+)
 from debts.services.references import reference_link_by_staff, reference_unlink
-from staff.debts.forms import DebtActionForm, DebtFilterForm
+from staff.debts.forms import DebtActionForm, DebtFilterForm, RegieDebtForm
 from tipiportal.roles import agent_required
 
 DEBTS_PER_PAGE = 50
@@ -36,9 +44,33 @@ def debt_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(debts, DEBTS_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(
-        request, "staff/debts/debt_list.html", {"form": form, "page": page, "today": today, "query": query.urlencode()}
-    )
+    context = {
+        "form": form,
+        "page": page,
+        "today": today,
+        "query": query.urlencode(),
+        "can_create": debt_state_change_allowed(user=request.user)
+        and RegieDebtForm.base_fields["client"].queryset.exists(),
+    }
+    return render(request, "staff/debts/debt_list.html", context)
+
+
+@agent_required
+@require_http_methods(["GET", "POST"])
+def debt_new(request: HttpRequest) -> HttpResponse:
+    """A régie invoice typed by hand (the service checks the permission and the rules)."""
+    debt_state_change_check(user=request.user)
+    form = RegieDebtForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            debt = debt_create(user=request.user, **form.cleaned_data)
+        except ValidationError as refused:
+            for field, field_messages in refused.message_dict.items():
+                form.add_error(field if field in form.fields else None, field_messages)
+        else:
+            messages.success(request, f"Facture {debt.invoice_reference} enregistrée : elle est payable en ligne.")
+            return redirect("staff:debt-detail", pk=debt.pk)
+    return render(request, "staff/debts/debt_new.html", {"form": form}, status=400 if form.errors else 200)
 
 
 @agent_required

@@ -8,7 +8,7 @@ from factory.django import DjangoModelFactory
 
 from debts.models import Debt
 from payments.tipi import compose_refdet
-from tests.factories.clients import TipiClientFactory
+from tests.factories.clients import RegieClientFactory, TipiClientFactory
 
 
 def _parts(debt) -> dict:
@@ -37,6 +37,15 @@ class DebtFactory(DjangoModelFactory):
     label = factory.Faker("sentence", nb_words=4, locale="fr_FR")
     online_from = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=3))
     online_until = factory.LazyAttribute(lambda d: d.online_from + datetime.timedelta(days=d.client.online_delay_days))
+
+
+class RegieDebtFactory(DebtFactory):
+    """A régie invoice: its number as printed (not protocol 0's format: the REFDET is derived)."""
+
+    client = factory.SubFactory(RegieClientFactory)
+    invoice_reference = factory.Sequence(lambda n: f"FAC-2026-{n:04d}")
+    ref_parts = factory.LazyAttribute(lambda d: {"invoice": d.invoice_reference})
+    due_on = factory.LazyAttribute(lambda d: d.online_from + datetime.timedelta(days=30))
 
 
 class DebtorReferenceFactory(DjangoModelFactory):

@@ -1,4 +1,4 @@
-"""Writers of realistic INDIGO, ROLMRE and PES V2 Recette files, for demo data,
+"""Writers of realistic INDIGO, ROLMRE, PES V2 Recette and régie CSV files, for demo data,
 tests and benchmarks.
 
 Pure and streaming like the parsers: records are generated and written one at a
@@ -21,11 +21,12 @@ from typing import BinaryIO
 from .base import SampleStats
 from .indigo import write_indigo
 from .pesv2 import PES_NAMESPACE, write_pesv2
+from .regie import write_regie
 from .rolmre import write_rolmre
 
-__all__ = ["PES_NAMESPACE", "SampleStats", "write_indigo", "write_pesv2", "write_rolmre", "write_sample"]
+__all__ = ["PES_NAMESPACE", "SampleStats", "write_indigo", "write_pesv2", "write_regie", "write_rolmre", "write_sample"]
 
-_WRITERS = {"indigo": write_indigo, "rolmre": write_rolmre, "pesv2": write_pesv2}
+_WRITERS = {"indigo": write_indigo, "rolmre": write_rolmre, "pesv2": write_pesv2, "regie": write_regie}
 
 
 def write_sample(
@@ -38,9 +39,9 @@ def write_sample(
     encoding: str | None = None,
     **options: object,
 ) -> SampleStats:
-    """Write ``count`` generated records of format ``fmt`` ("indigo", "rolmre", "pesv2")
+    """Write ``count`` generated records of format ``fmt`` ("indigo", "rolmre", "pesv2", "regie")
     to ``out``; ``encoding`` defaults to each writer's (ISO-8859-15 for the fixed-width
-    files, ISO-8859-1 for PES); other options go to the writer."""
+    files, ISO-8859-1 for PES, UTF-8 for régie CSV); other options go to the writer."""
     writer = _WRITERS[fmt]
     if encoding is not None:
         options["encoding"] = encoding

@@ -6,7 +6,7 @@ from debts.models import ImportBatch
 from payments.models import ClientProtocol, TipiClient
 from payments.tipi import PORTAL_PROTOCOLS, Protocol
 
-# Every protocol, régie included, is a client's; the debt files imported are the titres' and rôles'.
+# Every protocol is served: titres and rôles from Hélios' files, régies from their CSV invoices.
 SERVED = list(PORTAL_PROTOCOLS)
 
 
@@ -28,6 +28,7 @@ def test_every_served_protocol_is_a_client_choice_and_a_file_format(protocol):
 
 
 def test_the_portal_serves_no_other_protocol():
+    assert list(Protocol) == SERVED
     assert sorted(ClientProtocol.values) == sorted(p.slug for p in Protocol)
     assert sorted(ImportBatch.Format.values) == sorted(p.slug for p in SERVED)
 
@@ -40,7 +41,12 @@ def test_choices_keep_their_stored_values_and_labels():
         ("regie", "Régie (factures)"),
         ("rolmre", "ROLMRE (rôles)"),
     ]
-    assert ImportBatch.Format.choices == [("indigo", "INDIGO"), ("rolmre", "ROLMRE"), ("pesv2", "PES V2 Recette")]
+    assert ImportBatch.Format.choices == [
+        ("indigo", "INDIGO"),
+        ("rolmre", "ROLMRE"),
+        ("pesv2", "PES V2 Recette"),
+        ("regie", "Régie"),
+    ]
 
 
 def test_a_stored_slug_reads_back_as_its_protocol():

@@ -28,12 +28,23 @@ DEMO_REFERENCES = {
     "DUPONT01": "DEMODUP226",
     "CARPON01": "DEMOCAR226",
     "CELIK01": "DEMOCEL226",
+    "FAMLEF01": "DEMOFAM226",
 }
 
 CLIENTS = [
-    # numcli, protocol, label, code recette
-    ("012345", "indigo", "Commune de Démo – Restauration scolaire", ""),
-    ("067890", "rolmre", "Régie des eaux de Démo", "EA"),
+    # numcli, protocol, label, code recette, mode
+    ("012345", "indigo", "Commune de Démo – Restauration scolaire", "", "classic"),
+    ("067890", "rolmre", "Régie des eaux de Démo", "EA", "classic"),
+    # Régies (protocol 0): the canteen pays through PayFiP's web service (SAISIE W), the crèche
+    # through the classic URL aller, which the classic sandbox plays.
+    ("090909", "regie", "Régie cantine de Démo", "", "webservice"),
+    ("090910", "regie", "Régie crèche de Démo", "", "classic"),
+]
+# Régie invoices of the demo citizen's family: client numcli, invoice number, cents, label, age in days.
+REGIE_INVOICES = [
+    ("090909", "FAC-2026-0042", 4250, "Cantine – novembre", 3),
+    ("090909", "FAC-2026-0043", 1875, "Cantine – décembre", 1),
+    ("090910", "CR20260117", 12800, "Crèche – novembre", 3),
 ]
 
 
@@ -45,12 +56,18 @@ class Command(BaseCommand):
             raise CommandError("Les données de démonstration ne se chargent qu'en développement (DEBUG=1).")
         today = timezone.localdate()
         clients = {}
-        for numcli, protocol, label, code_recette in CLIENTS:
-            clients[protocol], _ = TipiClient.objects.update_or_create(
+        for numcli, protocol, label, code_recette, mode in CLIENTS:
+            clients[numcli], _ = TipiClient.objects.update_or_create(
                 numcli=numcli,
-                defaults={"protocol": protocol, "label": label, "code_recette": code_recette, "state": "active"},
+                defaults={
+                    "protocol": protocol,
+                    "label": label,
+                    "code_recette": code_recette,
+                    "mode": mode,
+                    "state": "active",
+                },
             )
-        indigo, rolmre = clients["indigo"], clients["rolmre"]
+        indigo, rolmre = clients["012345"], clients["067890"]
         year = str(today.year)
         rows = [
             (
@@ -147,7 +164,8 @@ class Command(BaseCommand):
                     "online_until": online_from + datetime.timedelta(days=client.online_delay_days),
                 },
             )
-        self._import_samples(clients)
+        self._regie_invoices(clients, today)
+        self._import_samples({"indigo": indigo, "rolmre": rolmre, "regie": clients["090910"]})
         chorus_debt = self._chorus_demo(indigo, today)
         user_model = get_user_model()
         admin = staff_member_create(
@@ -158,7 +176,9 @@ class Command(BaseCommand):
         if citizen is None:
             citizen = user_model.objects.create_user(DEMO_CITIZEN[0], DEMO_CITIZEN[0], DEMO_CITIZEN[1])
             EmailAddress.objects.create(user=citizen, email=citizen.email, verified=True, primary=True)
-        ReferenceLink.objects.get_or_create(user=citizen, debtor=DebtorReference.objects.get(reference="LEFEVRE01"))
+        for reference in ("LEFEVRE01", "FAMLEF01"):
+            for debtor in DebtorReference.objects.filter(reference=reference):
+                ReferenceLink.objects.get_or_create(user=citizen, debtor=debtor)
         self.stdout.write(self.style.SUCCESS("Données de démonstration chargées."))
         for batch in ImportBatch.objects.filter(filename__startswith="demo-"):
             self.stdout.write(
@@ -175,6 +195,14 @@ class Command(BaseCommand):
         )
         self.stdout.write(f"  À payer (Restauration scolaire) : année {year}, titre 123, ordre 000001, montant 38,08")
         self.stdout.write(f"  À payer (Régie des eaux) : année {year}, facture 8698509103613, montant 38,08")
+        self.stdout.write(
+            "  À payer (Régie cantine, web-service PayFiP, SAISIE W) : facture FAC-2026-0042, montant 42,50 ; "
+            "FAC-2026-0043, 18,75 (aussi dans le compte usager)"
+        )
+        self.stdout.write(
+            "  À payer (Régie crèche, URL aller classique) : facture CR20260117, montant 128,00 (aussi dans le "
+            "compte usager)"
+        )
         self.stdout.write("  Carte de test : 1111 2222 3333 4444, date future (ex. 12/30), cryptogramme 123")
         self.stdout.write(
             "  Chorus Pro (bac à sable) : /gestion/chorus-pro/parametres/ (administrateur) « Tester la connexion » ; "
@@ -182,11 +210,38 @@ class Command(BaseCommand):
             "(code service INTENDANCE), statuts forcés sur /chorus-sandbox/"
         )
 
+    def _regie_invoices(self, clients: dict[str, TipiClient], today: datetime.date) -> None:
+        """The demo family's régie invoices, with their numbers as printed (REFDET derived)."""
+        for numcli, number, cents, label, age_days in REGIE_INVOICES:
+            client = clients[numcli]
+            debtor, _ = DebtorReference.objects.update_or_create(
+                client=client, reference="FAMLEF01", defaults={"access_code": DEMO_REFERENCES["FAMLEF01"]}
+            )
+            online_from = today - datetime.timedelta(days=age_days)
+            Debt.objects.update_or_create(
+                client=client,
+                refdet=compose_refdet(client.tipi_protocol, invoice=number),
+                defaults={
+                    "ref_parts": {"invoice": number},
+                    "invoice_reference": number,
+                    "amount_cents": cents,
+                    "label": label,
+                    "debtor_name": "Marie Lefèvre",
+                    "debtor_address": "12 rue des Lilas\n99000 DÉMO",
+                    "debtor_ref": debtor.reference,
+                    "debtor": debtor,
+                    "issued_on": online_from,
+                    "due_on": online_from + datetime.timedelta(days=30),
+                    "online_from": online_from,
+                    "online_until": online_from + datetime.timedelta(days=client.online_delay_days),
+                },
+            )
+
     def _import_samples(self, clients: dict[str, TipiClient]) -> None:
         """Generated files, imported as staff would import them (once: same file, same hash)."""
-        for fmt, count in (("indigo", 120), ("rolmre", 120)):
+        for fmt, count in (("indigo", 120), ("rolmre", 120), ("regie", 60)):
             with tempfile.TemporaryDirectory() as folder:
-                path = Path(folder) / f"demo-{fmt}.txt"
+                path = Path(folder) / f"demo-{fmt}.{'csv' if fmt == 'regie' else 'txt'}"
                 with path.open("wb") as out:
                     write_sample(fmt, out, count, seed=2026, bad_share=0.03)
                 try:

@@ -212,7 +212,7 @@ def test_layout_build_places_values_and_pads_numbers():
 
 
 def test_registry_and_dispatch():
-    assert set(importers.PARSERS) == {"indigo", "rolmre", "pesv2"}
+    assert set(importers.PARSERS) == set(importers.FORMATS) == {"indigo", "rolmre", "pesv2", "regie"}
     assert importers.PARSERS["indigo"] is indigo.parse
     with pytest.raises(importers.ImportFileError, match="Format de fichier inconnu"):
         importers.parse("csv", io.BytesIO(b""))

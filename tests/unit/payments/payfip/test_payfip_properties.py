@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
+
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from payments.payfip import (
+    PARIS,
     PAYMENT_DETAIL,
     RESPONSE_FIELDS,
     MalformedMessage,
@@ -13,6 +16,8 @@ from payments.payfip import (
     PayfipUnavailable,
     PaymentDetail,
     fault_envelope,
+    format_paid_at,
+    parse_paid_at,
     read_answer,
     read_payment_detail,
     read_request,
@@ -80,3 +85,31 @@ def test_read_request_refuses_with_its_own_error(body):
     except MalformedMessage:
         return
     assert operation == PAYMENT_DETAIL
+
+
+@given(
+    dattrans=st.one_of(TEXT, st.from_regex(r"[0-9]{8}", fullmatch=True)),
+    heurtrans=st.one_of(TEXT, st.from_regex(r"[0-9]{4}", fullmatch=True)),
+)
+def test_paid_at_is_aware_or_refused(dattrans, heurtrans):
+    try:
+        paid_at = parse_paid_at(dattrans, heurtrans)
+    except ValueError:
+        return
+    assert paid_at.tzinfo is PARIS
+    assert format_paid_at(paid_at)[0] == dattrans  # the date is never shifted, even in the spring gap
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime.datetime(2000, 1, 1),
+        max_value=datetime.datetime(2099, 12, 31),
+        timezones=st.just(datetime.UTC),
+    )
+)
+def test_formatted_stamps_read_back_to_the_minute(moment):
+    moment = moment.replace(second=0, microsecond=0)
+    read = parse_paid_at(*format_paid_at(moment))
+    # Only the repeated hour of October reads back an hour off (its first occurrence is taken).
+    assert read == moment or read == moment - datetime.timedelta(hours=1)
+    assert read.astimezone(PARIS).replace(tzinfo=None) == moment.astimezone(PARIS).replace(tzinfo=None)
