@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('debts', '0007_debt_history_undo_paid'),
+        ('debts', '0009_unaccent_extension'),
     ]
 
     operations = [
