@@ -83,7 +83,7 @@ def test_administrator_tests_then_activates_a_client(page, portal, tipi_client, 
     row = page.locator("#attempts tbody tr").first
     expect(row).to_contain_text("Test (T)")
     expect(row).to_contain_text(
-        re.compile(r"Appliqué le .*: RESULTRANS P( \(Payée par carte\))?, NUMAUTO \d{7}, DATTRANS \d\d/\d\d/\d{4}")
+        re.compile(r"Appliqué le .*: RESULTRANS P \(Payée par carte\), NUMAUTO \d{7}, DATTRANS \d\d/\d\d/\d{4}")
     )
     test.refresh_from_db()
     assert test.state == "paid" and test.resultrans == "P"

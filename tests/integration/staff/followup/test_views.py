@@ -437,7 +437,7 @@ def test_dashboard_figures(money):
     assert (figures.month_count, figures.month_cents) == (3, 18808)
     assert figures.debts_by_state == [
         ("open", "À payer", 5, 5000),
-        ("in_progress", "Paiement CB par Internet en cours de validation", 2, 1000),
+        ("in_progress", "Paiement en ligne en cours de validation", 2, 1000),
         ("paid", "Payée", 1, 700),
         ("cancelled", "Annulée", 0, 0),
     ]
