@@ -49,6 +49,7 @@ class DebtRow(NamedTuple):
     status: DebtStatus
     issued_on: str
     online_until: str
+    due_on: str  # a régie invoice's due date; "" for titres
 
 
 def _debt_rows(page: Page, today: datetime.date) -> list[DebtRow]:
@@ -58,6 +59,7 @@ def _debt_rows(page: Page, today: datetime.date) -> list[DebtRow]:
             debt_status(debt, today),
             f"{debt.issued_on:%d/%m/%Y}" if debt.issued_on else "–",
             f"{debt.online_until:%d/%m/%Y}",
+            f"{debt.due_on:%d/%m/%Y}" if debt.due_on else "",
         )
         for debt in page
     ]
