@@ -148,7 +148,7 @@ def migrate_and_create_clients(env: dict[str, str]) -> None:
         ):
             conn.execute(
                 "INSERT INTO payments_tipiclient (numcli, protocol, label, online_delay_days, code_recette,"
-                " accept_only_known_debts, state) VALUES (%s, %s, %s, 60, %s, false, 'active')",
+                " accept_only_known_debts, state, mode) VALUES (%s, %s, %s, 60, %s, false, 'active', 'classic')",
                 (numcli, protocol, label, code),
             )
         conn.execute(f"CREATE TABLE {CEILING_TABLE} (LIKE debts_debt INCLUDING ALL)")
