@@ -98,6 +98,8 @@ CEILING_COLUMNS = (
     "raw_record",
     "created_at",
     "updated_at",
+    "due_on",
+    "invoice_reference",
 )
 
 
@@ -428,7 +430,7 @@ def ceiling_child(fmt: str, path: str, numcli: str) -> None:
                     refdet, parts, amount, debtor_ref, name, address, label, issued, start, raw = row
                     copy.write_row(
                         (client_id, refdet, parts, amount, debtor_ref, None, name, address, label, issued,
-                         start, start + delay, "open", None, raw, now, now)
+                         start, start + delay, "open", None, raw, now, now, None, "")
                     )  # fmt: skip
                     rows += 1
         conn.commit()
