@@ -18,6 +18,6 @@ def _set(logged: bool):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("debts", "0008_regie_invoices")]
+    dependencies = [("debts", "0010_debt_in_progress_label_any_means")]
 
     operations = [migrations.RunPython(_set(logged=False), _set(logged=True), elidable=False)]
