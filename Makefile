@@ -5,9 +5,11 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# pytest-xdist: one worker per core (each with its own test database); TEST_WORKERS=0 runs in one process.
+TEST_WORKERS ?= auto
 DEV_ENV := DEBUG=1 TIPI_SANDBOX=1 PORTAL_PUBLIC_URL=http://$(HOST):$(PORT)
 
-.PHONY: run test lint format lock audit test-sqlite test-postgres migrate demo chromium bench bench-import bench-load fuzz clean
+.PHONY: run test lint format lock audit test-sqlite test-postgres migrate demo chromium bench bench-import bench-load bench-payfip fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,9 +29,11 @@ run: $(VENV)/.runtime
 	$(DEV_ENV) $(BIN)/python manage.py createcachetable
 	$(DEV_ENV) $(BIN)/python manage.py demo_data
 	@echo "Portail : http://$(HOST):$(PORT)/   (Ctrl-C pour arrêter)"
-	@# The task worker (large imports) runs beside the site and stops with it.
+	@# The task worker (large imports, PayFiP checks) runs beside the site and stops with it, and
+	@# so does the PayFiP poller (docs/deployment.md's timer): payfip_poll every 20 seconds.
 	@$(DEV_ENV) $(BIN)/python manage.py db_worker --interval 1 & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	( while sleep 20; do $(DEV_ENV) $(BIN)/python manage.py payfip_poll >/dev/null || true; done ) & poller=$$!; \
+	trap 'kill $$worker $$poller 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## test: lint and import contracts, then the whole suite on SQLite, then on PostgreSQL when it
@@ -72,11 +76,11 @@ format: $(VENV)/.test
 
 test-sqlite: $(VENV)/.test
 	@echo "=== Suite on SQLite ==="
-	env -u DATABASE_URL $(BIN)/pytest -m "not postgres" $(PYTEST_ARGS)
+	env -u DATABASE_URL $(BIN)/pytest -m "not postgres" -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.test
 	@echo "=== Suite on PostgreSQL ($(TEST_POSTGRES_URL)) ==="
-	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## chromium: Debian's Chromium for the browser tests (Playwright cannot download its own here)
 chromium:
@@ -91,7 +95,9 @@ fuzz: $(VENV)/.test
 ## bench: the benchmarks (not part of make test)
 bench: $(VENV)/.test
 	$(BIN)/python bench/return_endpoint.py $(BENCH_RETURN_ARGS)
+	$(MAKE) --no-print-directory bench-payfip
 	$(BIN)/python bench/account_page.py
+	$(BIN)/python bench/exports.py
 	$(MAKE) --no-print-directory bench-load
 	$(MAKE) --no-print-directory bench-import
 
@@ -99,6 +105,10 @@ bench: $(VENV)/.test
 ## (quick run: make bench-load BENCH_LOAD_ARGS="--requests 2000")
 bench-load: $(VENV)/.test
 	$(BIN)/python bench/return_load.py $(BENCH_LOAD_ARGS)
+
+## bench-payfip: PayFiP's notification endpoint against the one-INSERT baseline, 50 clients, ~1 min
+bench-payfip: $(VENV)/.test
+	$(BIN)/python bench/payfip_notify.py $(BENCH_PAYFIP_ARGS)
 
 ## bench-import: debt imports into PostgreSQL against a parse + COPY ceiling, 3 to 6 min
 ## (quick run: make bench-import BENCH_IMPORT_ARGS="--sizes 100000 --skip-pes")

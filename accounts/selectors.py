@@ -3,11 +3,13 @@
 import datetime
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from debts.models import Debt, DebtorReference
 from debts.selectors import debt_is_public_body, public_body_annotation
 from payments.models import TipiClient, Transaction
+from payments.tipi import Means, refdet_as_printed, resultrans_means
 
 
 @dataclass(frozen=True)
@@ -17,10 +19,34 @@ class DebtStatus:
     payable: bool
 
 
+IN_PROGRESS_LABELS = {
+    Means.CARD: "Paiement CB par Internet en cours de validation",
+    Means.DEBIT: "Paiement par prélèvement en cours de validation",
+}
+_PAID_RESULTRANS = "paid_resultrans"
+
+
+def paid_resultrans_annotation() -> dict:
+    """For a Debt queryset: the RESULTRANS of its latest paid transaction (P or V), so that
+    debt_status names the means without a query per row."""
+    paid = Transaction.objects.filter(debt=OuterRef("pk"), state=Transaction.State.PAID)
+    return {_PAID_RESULTRANS: Subquery(paid.order_by("-settled_at", "-pk").values("resultrans")[:1])}
+
+
+def _in_progress_label(debt: Debt) -> str:
+    if hasattr(debt, _PAID_RESULTRANS):
+        resultrans = getattr(debt, _PAID_RESULTRANS) or ""
+    else:
+        paid = debt.transactions.filter(state=Transaction.State.PAID).order_by("-settled_at", "-pk")
+        resultrans = paid.values_list("resultrans", flat=True).first() or ""
+    # A debt in progress without a paid transaction (undone reconciliation of an old one): the card's words.
+    return IN_PROGRESS_LABELS.get(resultrans_means(resultrans), IN_PROGRESS_LABELS[Means.CARD])
+
+
 def debt_status(debt: Debt, today: datetime.date) -> DebtStatus:
-    """The status column of annex 3's list, in TIPI's words."""
+    """The status column of annex 3's list, in TIPI's words (PayFiP's for a debit)."""
     if debt.state == Debt.State.IN_PROGRESS:
-        return DebtStatus("in_progress", "Paiement CB par Internet en cours de validation", False)
+        return DebtStatus("in_progress", _in_progress_label(debt), False)
     if debt.state == Debt.State.PAID:
         return DebtStatus("paid", "Payée", False)
     if debt_is_public_body(debt):
@@ -47,10 +73,55 @@ def debt_status(debt: Debt, today: datetime.date) -> DebtStatus:
     return DebtStatus("payable", "À payer", True)
 
 
+# Annex 3's "reste dû": nothing once TIPI accepted the card payment ("en cours de validation") or
+# the debt is paid; the whole amount otherwise, expired debts included (owed at the Trésorerie).
+SETTLED_STATES = (Debt.State.PAID, Debt.State.IN_PROGRESS)
+
+
+def debt_outstanding_cents(debt: Debt) -> int:
+    return 0 if debt.state in SETTLED_STATES else debt.amount_cents
+
+
+def debt_reference_as_printed(debt: Debt) -> str:
+    """The reference as on the citizen's bill (year, title, order; the water bill's number; a
+    régie's invoice number)."""
+    return debt.invoice_reference or refdet_as_printed(debt.client.tipi_protocol, debt.refdet)
+
+
+@dataclass(frozen=True)
+class AccountTotals:
+    """Annex 3's summary: billed, paid (settled), outstanding, over every debt of the account."""
+
+    billed_cents: int
+    paid_cents: int
+
+    @property
+    def outstanding_cents(self) -> int:
+        return self.billed_cents - self.paid_cents
+
+
+def account_totals(user) -> AccountTotals:
+    """One query, whatever the number of debts."""
+    totals = (
+        account_debts(user)
+        .order_by()
+        .aggregate(
+            billed=Coalesce(Sum("amount_cents"), 0),
+            paid=Coalesce(Sum("amount_cents", filter=Q(state__in=SETTLED_STATES)), 0),
+        )
+    )
+    return AccountTotals(billed_cents=totals["billed"], paid_cents=totals["paid"])
+
+
 def account_references(user) -> QuerySet[DebtorReference]:
     return (
         DebtorReference.objects.filter(links__user=user).select_related("client").order_by("client__label", "reference")
     )
+
+
+def reference_debt_count(debtor: DebtorReference) -> int:
+    """The debts the account shows for this reference (what "Retirer" would hide)."""
+    return debtor.debts.exclude(state=Debt.State.CANCELLED).count()
 
 
 def account_debts(user) -> QuerySet[Debt]:
@@ -79,6 +150,7 @@ DEBT_LIST_FIELDS = (
     "client",
     "client__label",
     "client__state",
+    "client__protocol",
 )
 
 
@@ -90,7 +162,7 @@ def account_debt_list(user) -> QuerySet[Debt]:
         .select_related(None)
         .select_related("client")
         .only(*DEBT_LIST_FIELDS)
-        .annotate(**public_body_annotation())
+        .annotate(**public_body_annotation(), **paid_resultrans_annotation())
         .order_by("-online_from", "refdet", "pk")
     )
 

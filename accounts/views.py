@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.forms import PayConfirmForm, ReferenceLinkForm
 from accounts.selectors import (
@@ -20,14 +20,20 @@ from accounts.selectors import (
     account_debt_get,
     account_debt_list,
     account_references,
+    account_totals,
     account_transaction_find,
+    debt_outstanding_cents,
+    debt_reference_as_printed,
     debt_status,
+    reference_debt_count,
 )
 from debts.models import Debt
 from debts.services.references import ReferenceLinkRefused, reference_link, reference_unlink
 from payments.selectors import transaction_status
 from payments.services.transactions import PaymentRefused, account_payment_start
 from payments.session import transaction_remember
+from payments.tipi import refdet_as_printed
+from tipiportal.money import format_euros
 from tipiportal.network import TOO_MANY, too_many_posts
 
 # A family account has tens of debts: past a page, the list (and its polled states) is paged.
@@ -49,6 +55,8 @@ class DebtRow(NamedTuple):
     status: DebtStatus
     issued_on: str
     online_until: str
+    reference: str  # as printed on the bill; REFDET is a detail
+    outstanding_cents: int
     due_on: str  # a régie invoice's due date; "" for titres
 
 
@@ -59,10 +67,21 @@ def _debt_rows(page: Page, today: datetime.date) -> list[DebtRow]:
             debt_status(debt, today),
             f"{debt.issued_on:%d/%m/%Y}" if debt.issued_on else "–",
             f"{debt.online_until:%d/%m/%Y}",
+            debt_reference_as_printed(debt),
+            debt_outstanding_cents(debt),
             f"{debt.due_on:%d/%m/%Y}" if debt.due_on else "",
         )
         for debt in page
     ]
+
+
+def _totals_json(user) -> dict[str, str]:
+    totals = account_totals(user)
+    return {
+        "billed": format_euros(totals.billed_cents),
+        "paid": format_euros(totals.paid_cents),
+        "outstanding": format_euros(totals.outstanding_cents),
+    }
 
 
 def _query_without_page(request: HttpRequest) -> str:
@@ -80,12 +99,19 @@ def debt_list(request: HttpRequest) -> HttpResponse:
     payment = None
     # Another account's (or a made-up) id shows no payment panel, and nothing of it.
     if transaction := account_transaction_find(request.user, request.GET.get("paiement", "")):
-        payment = {"transaction": transaction, "status": transaction_status(transaction)}
+        payment = {
+            "transaction": transaction,
+            "status": transaction_status(transaction),
+            "reference": debt_reference_as_printed(transaction.debt)
+            if transaction.debt_id
+            else refdet_as_printed(transaction.client.tipi_protocol, transaction.refdet),
+        }
     context = {
         "page": page,
         "rows": _debt_rows(page, today),
         "query": _query_without_page(request),
         "payment": payment,
+        "totals": account_totals(request.user),
         # A listed debt comes from a linked reference: ask only when there is none.
         "has_references": page.paginator.count > 0 or account_references(request.user).exists(),
     }
@@ -102,8 +128,13 @@ def debt_states(request: HttpRequest) -> JsonResponse:
     states = {}
     for debt in _debt_page(request):
         status = debt_status(debt, today)
-        states[str(debt.pk)] = {"code": status.code, "label": status.label, "payable": status.payable}
-    return JsonResponse({"debts": states})
+        states[str(debt.pk)] = {
+            "code": status.code,
+            "label": status.label,
+            "payable": status.payable,
+            "outstanding": format_euros(debt_outstanding_cents(debt)),
+        }
+    return JsonResponse({"debts": states, "totals": _totals_json(request.user)})
 
 
 @login_required
@@ -122,7 +153,13 @@ def debt_pay(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             transaction_remember(request, transaction)
             return redirect(f"{reverse('accounts:debts')}?paiement={transaction.public_id}#paiement")
-    context = {"debt": debt, "status": status, "form": form, "refusals": refusals}
+    context = {
+        "debt": debt,
+        "reference": debt_reference_as_printed(debt),
+        "status": status,
+        "form": form,
+        "refusals": refusals,
+    }
     return render(request, "accounts/debt_pay.html", context, status=409 if refusals else 200)
 
 
@@ -149,9 +186,13 @@ def references(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def reference_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation (what the citizen will no longer see), POST removes."""
     debtor = get_object_or_404(account_references(request.user), pk=pk)
+    if request.method == "GET":
+        context = {"debtor": debtor, "debt_count": reference_debt_count(debtor)}
+        return render(request, "accounts/reference_remove.html", context)
     reference_unlink(debtor=debtor, user=request.user)
     messages.success(request, f"La référence {debtor.reference} n'est plus rattachée à votre compte.")
     return redirect("accounts:references")

@@ -12,6 +12,8 @@ One run, everything generated here into a temporary directory and removed afterw
 
    * million-empty-in-bordereau: the issue's file, 1,000,000 ``<X/>`` in one recette Bordereau
      (4 MB), refused as not PES;
+   * error-flood: 524,288 empty recette pieces (``<Piece/>``, 4 MiB), every one a bad piece with two
+     line errors (no IdPce, no LigneDePiece): read, each reported with its number;
    * million-empty-elsewhere: the same elements in a PES_DepenseAller (which the parser skips),
      then a recette of one piece: read, every element freed;
    * deeper-than-pes: 1,000 nests of 250 levels (libxml2's own limit is 256), refused;
@@ -113,6 +115,12 @@ def million_empty_in_bordereau(out: BinaryIO, size: int) -> None:
     out.write(b"</Bordereau></PES_RecetteAller>" + TAIL)
 
 
+def error_flood(out: BinaryIO, size: int) -> None:
+    out.write(HEAD + b"<PES_RecetteAller><Bordereau>" + BLOC)
+    _repeat(out, b"<Piece/>", 4 << 20)
+    out.write(b"</Bordereau></PES_RecetteAller>" + TAIL)
+
+
 def million_empty_elsewhere(out: BinaryIO, size: int) -> None:
     out.write(HEAD + b"<PES_DepenseAller><Bordereau>")
     _repeat(out, b"<X/>", 4_000_000)
@@ -199,6 +207,7 @@ class Hostile:
 
 FILES = [
     Hostile("million-empty-in-bordereau", "refused", million_empty_in_bordereau),
+    Hostile("error-flood", "read", error_flood),
     Hostile("million-empty-elsewhere", "read", million_empty_elsewhere),
     Hostile("deeper-than-pes", "refused", deeper_than_pes),
     Hostile("deep-nesting", "read", deep_nesting, full=False),
@@ -272,9 +281,12 @@ def measure_import(path: Path, env: dict[str, str]) -> Measure:
         text = (out.read() + err.read()).decode(errors="replace").strip()
     if code not in (0, 1, 2):
         raise SetupError(f"import_debts exited {code}:\n{text[-3000:]}")
-    # The report's "Erreur : …" line when the file was refused, else what a real import would add.
-    wanted = "Erreur" if code == 2 else "Dettes qui seraient importées"
-    detail = next((line for line in text.splitlines() if line.startswith(wanted)), text[-100:])
+    # The report's "Erreur : …" line when the file was refused, else what a real import would add
+    # and how many lines it reports.
+    wanted = ("Erreur",) if code == 2 else ("Dettes qui seraient importées", "Anomalies")
+    lines = text.splitlines()
+    found = [next((line for line in lines if line.startswith(start)), "") for start in wanted]
+    detail = ", ".join(line for line in found if line) or text[-100:]
     return Measure(usage.ru_maxrss / 1024, seconds, "refused" if code == 2 else "read", detail)
 
 

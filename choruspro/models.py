@@ -4,6 +4,8 @@ No secret is stored here: PISTE's client id and secret and the technical user's 
 password come from the environment (settings.CHORUS_CREDENTIALS) and are never shown back.
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -35,6 +37,33 @@ STATUS_LABELS = {
 # needs MISE_EN_PAIEMENT to reconcile, and it comes after MANDATEE.
 FINAL_STATUSES = frozenset({"MISE_EN_PAIEMENT", "COMPTABILISEE", "REJETEE", "ANNULEE"})
 PAID_STATUSES = frozenset({"MISE_EN_PAIEMENT", "COMPTABILISEE"})
+# The statuses that wait on the authority, with what staff do (polling goes on through each: the
+# invoice keeps its number and moves on once recycled or completed).
+STATUS_ACTIONS = {
+    "A_RECYCLER": (
+        "L'organisme a renvoyé la facture pour qu'elle soit adressée à un autre service ou destinataire : "
+        "sur Chorus Pro, ouvrez la facture et utilisez l'action « Recycler » avec le destinataire ou le code "
+        "service indiqué dans son commentaire. Le suivi continue : le statut changera une fois la facture recyclée."
+    ),
+    "SUSPENDUE": (
+        "L'organisme a suspendu le traitement de la facture en attendant un complément (pièce justificative, "
+        "précision) : sur Chorus Pro, utilisez l'action « Compléter » en joignant ce que demande son commentaire, "
+        "dans le délai indiqué, sans quoi la facture peut être rejetée. Le suivi continue."
+    ),
+    "COMPLETEE": (
+        "La facture a été complétée : l'organisme reprend son traitement. Rien à faire ; le suivi continue "
+        "jusqu'à la mise en paiement."
+    ),
+}
+ATTENTION_STATUSES = frozenset({"A_RECYCLER", "SUSPENDUE"})
+#: An invoice "sending" longer than this was left by a crashed worker (the three Chorus Pro calls
+#: take well under a minute each, timeouts included): it is queued again once, then failed.
+SEND_LEASE = datetime.timedelta(minutes=15)
+SEND_ATTEMPTS_MAX = 2
+SEND_INTERRUPTED = (
+    "L'envoi a été interrompu deux fois (le serveur de tâches s'est arrêté pendant l'envoi). Vérifiez sur "
+    "Chorus Pro que la facture n'y a pas été reçue, puis renvoyez-la."
+)
 
 
 class ChorusSettings(models.Model):
@@ -200,6 +229,9 @@ class ChorusInvoice(models.Model):
     submitted_at = models.DateTimeField("déposée le", null=True, blank=True)
     polled_at = models.DateTimeField("statut consulté le", null=True, blank=True)
     poll_error = models.CharField("erreur de consultation", max_length=300, blank=True)
+    # The lease of the worker sending it: past it, the sending is taken back (invoices_sending_recover).
+    sending_until = models.DateTimeField("envoi réservé jusqu'au", null=True, blank=True)
+    send_attempts = models.PositiveSmallIntegerField("tentatives d'envoi", default=0)
 
     class Meta:
         verbose_name = "facture Chorus Pro"
@@ -229,7 +261,20 @@ class ChorusInvoice(models.Model):
     def badge(self) -> str:
         if self.state == self.State.FAILED or self.chorus_status in ("REJETEE", "ANNULEE"):
             return "rejected"
+        if self.state == self.State.SUBMITTED and self.chorus_status in ATTENTION_STATUSES:
+            return "attention"
         return "done" if self.chorus_status in PAID_STATUSES else "running"
+
+    @property
+    def staff_action(self) -> str:
+        """What staff do about the invoice's current Chorus Pro status ("" when nothing)."""
+        return STATUS_ACTIONS.get(self.chorus_status, "") if self.state == self.State.SUBMITTED else ""
+
+    @property
+    def status_comment(self) -> str:
+        """The authority's comment on the current status (why it is to recycle, what is missing)."""
+        event = self.events.filter(status=self.chorus_status).order_by("-at", "-pk").first()
+        return event.comment if event else ""
 
     @property
     def rejected(self) -> bool:

@@ -31,7 +31,13 @@ def invoices_poll_task() -> dict:
     from choruspro.services import follow_up
 
     report = follow_up.invoices_poll()
-    return {"polled": report.polled, "new_statuses": report.new_statuses, "errors": len(report.errors)}
+    return {
+        "polled": report.polled,
+        "new_statuses": report.new_statuses,
+        "errors": len(report.errors),
+        "sendings_retried": report.sendings_retried,
+        "sendings_failed": report.sendings_failed,
+    }
 
 
 @task()

@@ -1,36 +1,43 @@
 """Reads on debts."""
 
 import datetime
+from collections.abc import Iterator
 
 from django.db.models import Exists, OuterRef, Prefetch, Q
 
 from debts.models import Debt, DebtEvent, DebtorReference, ImportBatch, ImportIssue
 from payments.models import ReturnNotice, TipiClient, Transaction
+from tipiportal.search import Folded, folded
+
+# Issues read from the database at a time when a report is streamed.
+REPORT_CHUNK = 2_000
 
 
 def debt_get_for_client(*, client: TipiClient, refdet: str) -> Debt | None:
     return Debt.objects.select_related("client").filter(client=client, refdet=refdet).first()
 
 
-def batch_report_lines(batch: ImportBatch) -> list[str]:
-    """The import report as text lines (command output; the staff page shows the same)."""
-    lines = [
+def batch_report_lines(batch: ImportBatch) -> Iterator[str]:
+    """The import report as text lines (command output; the staff page shows the same).
+
+    Streamed: the issues are read from the database in chunks as the lines are consumed, so a
+    report of a million bad lines is never held in memory.
+    """
+    yield (
         f"Fichier : {batch.filename} ({batch.get_fmt_display()}, mode {batch.get_mode_display().lower()}"
-        f"{', essai à blanc' if batch.dry_run else ''})",
-        f"État : {batch.get_state_display()}",
-    ]
+        f"{', essai à blanc' if batch.dry_run else ''})"
+    )
+    yield f"État : {batch.get_state_display()}"
     if batch.fatal_error:
-        lines.append(f"Erreur : {batch.fatal_error}")
-    lines += [
-        f"Enregistrements lus : {batch.records_read}",
-        f"{'Dettes qui seraient importées' if batch.dry_run else 'Dettes importées'} : {batch.imported}",
-        f"Lignes identiques ignorées : {batch.identical}",
-        f"Anomalies : {batch.rejected}",
-    ]
-    for issue in batch.issues.all().iterator(chunk_size=2000):
-        where = f"ligne {issue.line_no}" + (f" (pièce {issue.piece_id})" if issue.piece_id else "")
-        lines.append(f"  {where} – {issue.field} = « {issue.value} » : {issue.message}")
-    return lines
+        yield f"Erreur : {batch.fatal_error}"
+    yield f"Enregistrements lus : {batch.records_read}"
+    yield f"{'Dettes qui seraient importées' if batch.dry_run else 'Dettes importées'} : {batch.imported}"
+    yield f"Lignes identiques ignorées : {batch.identical}"
+    yield f"Anomalies : {batch.rejected}"
+    issues = import_batch_issues(batch).values_list("line_no", "piece_id", "field", "value", "message")
+    for line_no, piece_id, field, value, message in issues.iterator(chunk_size=REPORT_CHUNK):
+        where = f"ligne {line_no}" + (f" (pièce {piece_id})" if piece_id else "")
+        yield f"  {where} – {field} = « {value} » : {message}"
 
 
 # --- Staff pages -------------------------------------------------------------------
@@ -73,7 +80,7 @@ def import_batch_report_rows(batch: ImportBatch):
     """The issues as rows (line, piece, kind, field, value, message), streamed in chunks."""
     kinds = dict(ImportIssue.Kind.choices)
     rows = import_batch_issues(batch).values_list("line_no", "piece_id", "kind", "field", "value", "message")
-    for line_no, piece_id, kind, field, value, message in rows.iterator(chunk_size=2000):
+    for line_no, piece_id, kind, field, value, message in rows.iterator(chunk_size=REPORT_CHUNK):
         yield line_no, piece_id, kinds.get(kind, kind), field, value, message
 
 
@@ -110,10 +117,13 @@ def debts_for_staff(
     elif online == "not_yet":
         debts = debts.filter(online_from__gt=today)
     if debtor_ref:
-        debts = debts.filter(debtor_ref=debtor_ref)
+        debts = debts.filter(debtor_ref__iexact=debtor_ref)
     if search:
-        debts = debts.filter(
-            Q(refdet__icontains=search) | Q(invoice_reference__icontains=search) | Q(debtor_name__icontains=search)
+        # Case and accents ignored in names ("noel" finds "NOËL"); REFDET is digits and capitals.
+        debts = debts.alias(name_folded=Folded("debtor_name")).filter(
+            Q(refdet__icontains=search)
+            | Q(invoice_reference__icontains=search)
+            | Q(name_folded__contains=folded(search))
         )
     return debts
 

@@ -94,6 +94,15 @@ class ManualPaymentForm(forms.Form):
             self.reference_field = "numero"
         elif client.protocol == ClientProtocol.ROLMRE:
             self.fields["numero"] = digits_field("Numéro de facture", 13, "Le numéro de facture, sans la lettre clé.")
+            # ROLDEB: annex 4, ROLMRE EAU, "si ROLDEB est renseigné prendre la valeur existante sinon 00".
+            self.fields["debut"] = digits_field(
+                "Code de début de facture",
+                2,
+                "Les 2 chiffres qui précèdent le numéro de facture dans la référence de votre facture ; "
+                "laissez 00 s'il n'y en a pas.",
+                initial="00",
+                required=False,
+            )
             self.reference_field = "numero"
         else:
             self.fields["numero"] = digits_field("Numéro de titre", 8, "Le numéro du titre (8 chiffres au plus).")
@@ -101,7 +110,17 @@ class ManualPaymentForm(forms.Form):
                 "Numéro d'ordre", 6, "Laissez 000001 s'il n'en figure pas d'autre sur votre avis.", initial="000001"
             )
             self.reference_field = "numero"
-        self.order_fields(["exercice", "numero", "ordre", "montant", "email", "email_confirm"])
+        self.order_fields(["exercice", "numero", "debut", "ordre", "montant", "email", "email_confirm"])
+
+    @staticmethod
+    def initial_for(*, client: TipiClient, refdet: str, amount_cents: int, email: str) -> dict[str, str]:
+        """The form's fields as they were typed for an attempt (the reverse of ``_refdet``)."""
+        initial = {"exercice": refdet[:4], "montant": f"{amount_cents // 100},{amount_cents % 100:02d}", "email": email}
+        if client.protocol == ClientProtocol.ROLMRE:
+            initial["numero"] = refdet[8:]  # after ROLEX, the code recette and ROLDEB "00"
+        else:
+            initial.update(numero=refdet[4:12], ordre=refdet[12:18])
+        return {**initial, "email_confirm": email}
 
     def clean(self):
         data = super().clean()
@@ -123,10 +142,14 @@ class ManualPaymentForm(forms.Form):
             # The invoice number's REFDET, derived as for the imported invoices (one rule).
             return compose_refdet(protocol, invoice=data["numero"])
         if self.client.protocol == ClientProtocol.ROLMRE:
-            # A water bill prints the year and invoice number; the client's code recette and
-            # ROLDEB "00" complete the 21-character REFDET (annex 4, ROLMRE EAU).
+            # A water bill prints the year, ROLDEB when it has one, and the invoice number; the
+            # client's code recette completes the 21-character REFDET (annex 4, ROLMRE EAU).
             return compose_refdet(
-                protocol, rolex=data["exercice"], rolrec=self.client.code_recette, roldeb="00", roldet=data["numero"]
+                protocol,
+                rolex=data["exercice"],
+                rolrec=self.client.code_recette,
+                roldeb=data.get("debut") or "00",
+                roldet=data["numero"],
             )
         if self.client.protocol == ClientProtocol.PESV2:
             return compose_refdet(protocol, exer=data["exercice"], idpce=data["numero"], idligne=data["ordre"])

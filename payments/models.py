@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from payments.tipi import Protocol, is_valid_numcli
+from payments.tipi import Means, Protocol, is_valid_numcli, resultrans_label, resultrans_means
 
 TOKEN_LENGTH = 24
 _TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -46,6 +46,11 @@ ClientProtocol = models.TextChoices(
 WEBSERVICE_REGIE_ONLY_MESSAGE = (
     "Le mode web-service PayFiP (SAISIE W) n'est proposé qu'aux clients « Régie » : "
     "un client titres ou rôles utilise l'URL aller classique."
+)
+
+
+ROLMRE_CODE_RECETTE_MESSAGE = (
+    "Pour un client ROLMRE, le code recette (ROLREC) comporte 2 lettres ou chiffres, sans accent."
 )
 
 
@@ -107,11 +112,23 @@ class TipiClient(models.Model):
                 condition=Q(mode="classic") | Q(protocol=Protocol.REGIE.slug),
                 name="tipiclient_webservice_regie_only",
                 violation_error_message=WEBSERVICE_REGIE_ONLY_MESSAGE,
-            )
+            ),
+            # Annex 4 and the glossary: a ROLMRE client's contract has its code recette (ROLREC, 2
+            # characters), which completes a water bill's REFDET; no path may create one without it.
+            models.CheckConstraint(
+                condition=~models.Q(protocol="rolmre") | ~models.Q(code_recette=""),
+                name="tipi_client_rolmre_has_code_recette",
+                violation_error_message=ROLMRE_CODE_RECETTE_MESSAGE,
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.numcli} – {self.label}"
+
+    def clean(self) -> None:
+        # The same rule, on the field, for forms built on the model (the format is the field's validator).
+        if self.protocol == ClientProtocol.ROLMRE and not self.code_recette:
+            raise ValidationError({"code_recette": ROLMRE_CODE_RECETTE_MESSAGE})
 
     @property
     def tipi_protocol(self) -> Protocol:
@@ -131,6 +148,8 @@ class Transaction(models.Model):
         REFUSED = "refused", "Refusée"
         CANCELLED = "cancelled", "Annulée"
         ABANDONED = "abandoned", "Abandonnée (nouvelle tentative)"
+        # Web-service mode: PayFiP answers P1 for an operation never opened (purged the next night).
+        EXPIRED = "expired", "Expirée sans paiement (PayFiP)"
 
     class Saisie(models.TextChoices):
         MANUAL = "M", "Saisie manuelle"
@@ -168,6 +187,15 @@ class Transaction(models.Model):
     flags = models.JSONField("signalements", default=list, blank=True)
     created_at = models.DateTimeField("créée le", auto_now_add=True)
     settled_at = models.DateTimeField("réglée le", null=True, blank=True)
+    # Web-service mode (PayFiP, creerPaiementSecurise): the operation's id; `params` holds what was
+    # sent, `url` the payment page paiementws.web?idop=. NULL for the classic URL aller.
+    idop = models.CharField("idOp PayFiP", max_length=64, null=True, blank=True, unique=True, editable=False)
+    # When the poller checks it next (NULL: nothing more to ask PayFiP), and since when a check
+    # is queued (at most one queued per transaction, whatever the notifications received).
+    payfip_next_check_at = models.DateTimeField("prochaine vérification PayFiP", null=True, blank=True, db_index=True)
+    payfip_check_queued_at = models.DateTimeField("vérification PayFiP demandée le", null=True, blank=True)
+    # The portal's own confirmation e-mail, sent once (payments.services.confirmations).
+    confirmation_sent_at = models.DateTimeField("confirmation envoyée le", null=True, blank=True)
 
     class Meta:
         verbose_name = "transaction"
@@ -180,6 +208,16 @@ class Transaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.refdet} ({self.get_state_display()})"
+
+    @property
+    def means(self) -> Means:
+        """The means of payment its result names: card (P, R), debit (V, Z), none yet or A."""
+        return resultrans_means(self.resultrans)
+
+    @property
+    def result_label(self) -> str:
+        """Its RESULTRANS in staff's words (« Payée par prélèvement »…), "" before any result."""
+        return resultrans_label(self.resultrans)
 
     @property
     def shown_reference(self) -> str:
@@ -242,3 +280,101 @@ class ReturnNotice(models.Model):
     @property
     def body_text(self) -> str:
         return bytes(self.body).decode("utf-8", errors="replace")
+
+
+class PayfipMessage(models.Model):
+    """Every call to the web-service mode's urlnotif (PayFiP's notification) and urlredirect (the
+    user back from PayFiP's ticket), stored raw before anything else. It only ever triggers a check:
+    the result comes from PayFiP's own answer (PayfipCheck), never from this message."""
+
+    class Kind(models.TextChoices):
+        NOTIFICATION = "notification", "Notification PayFiP (urlnotif)"
+        REDIRECT = "redirect", "Retour de l'usager (urlredirect)"
+
+    class Outcome(models.TextChoices):
+        CHECK = "check", "Vérification demandée"
+        UNKNOWN = "unknown", "idOp inconnu du portail (ignoré)"
+        NO_IDOP = "no_idop", "Sans idOp (ignoré)"
+
+    received_at = models.DateTimeField("reçu le", auto_now_add=True, db_index=True)
+    kind = models.CharField("type", max_length=12, choices=Kind.choices)
+    method = models.CharField("méthode HTTP", max_length=8)
+    body = models.BinaryField("corps brut")
+    query_string = models.TextField("paramètres de l'adresse", blank=True)
+    content_type = models.CharField("type de contenu", max_length=200, blank=True)
+    headers = models.JSONField("en-têtes", default=dict, blank=True)
+    remote_addr = models.GenericIPAddressField("adresse source", null=True, blank=True)
+    idop = models.CharField("idOp reçu", max_length=64, blank=True)
+    outcome = models.CharField("suite donnée", max_length=8, choices=Outcome.choices)
+    transaction = models.ForeignKey(
+        Transaction,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="payfip_messages",
+        verbose_name="transaction",
+    )
+
+    class Meta:
+        verbose_name = "message PayFiP"
+        verbose_name_plural = "messages PayFiP"
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} du {self.received_at:%d/%m/%Y %H:%M:%S}"
+
+    @property
+    def body_text(self) -> str:
+        return bytes(self.body).decode("utf-8", errors="replace")
+
+
+class PayfipCheck(models.Model):
+    """One question to PayFiP about a web-service transaction (recupererDetailPaiementSecurise),
+    what it answered and what the portal did with it: the journal of the authenticated results."""
+
+    class Trigger(models.TextChoices):
+        NOTIFICATION = "notification", "Notification PayFiP"
+        REDIRECT = "redirect", "Retour de l'usager"
+        POLLER = "poller", "Vérification périodique"
+        STAFF = "staff", "Demandée par un agent"
+
+    class Outcome(models.TextChoices):
+        APPLIED = "applied", "Résultat appliqué"
+        DUPLICATE = "duplicate", "Résultat déjà appliqué"
+        CONFLICT = "conflict", "Contradictoire (non appliqué)"
+        REVIEW = "review", "Code inconnu, à examiner (non appliqué)"
+        PENDING = "pending", "Résultat pas encore connu (P5)"
+        EXPIRED = "expired", "Opération expirée sans paiement (P1)"
+        MISMATCH = "mismatch", "Réponse différente de l'envoi (non appliquée)"
+        FAULT = "fault", "Erreur renvoyée par PayFiP"
+        UNAVAILABLE = "unavailable", "PayFiP indisponible (nouvel essai plus tard)"
+
+    transaction = models.ForeignKey(
+        Transaction, on_delete=models.PROTECT, related_name="payfip_checks", verbose_name="transaction"
+    )
+    at = models.DateTimeField("le", auto_now_add=True, db_index=True)
+    trigger = models.CharField("déclencheur", max_length=12, choices=Trigger.choices)
+    outcome = models.CharField("résultat", max_length=12, choices=Outcome.choices)
+    resultrans = models.CharField("RESULTRANS", max_length=8, blank=True)
+    fault_code = models.CharField("code d'erreur PayFiP", max_length=16, blank=True)
+    detail = models.TextField("détail", blank=True)
+    answer = models.JSONField("réponse de PayFiP", default=dict, blank=True)
+    message = models.ForeignKey(
+        PayfipMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name="message"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name="agent",
+    )
+
+    class Meta:
+        verbose_name = "vérification PayFiP"
+        verbose_name_plural = "vérifications PayFiP"
+        ordering = ["-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"Vérification du {self.at:%d/%m/%Y %H:%M:%S} ({self.get_outcome_display()})"

@@ -11,3 +11,19 @@ def returns_replay_task() -> dict[str, int]:
     from payments.returns.replay import notices_replay
 
     return notices_replay()
+
+
+@task()
+def payfip_check_task(transaction_id: int, trigger: str, message_id: int | None = None) -> str:
+    """Ask PayFiP about a web-service transaction (after a notification, a redirect, a staff request)."""
+    from payments.services.payfip_checks import payfip_transaction_check
+
+    return payfip_transaction_check(transaction_id=transaction_id, trigger=trigger, message_id=message_id).outcome
+
+
+@task()
+def payment_confirmation_send_task(transaction_id: int) -> bool:
+    """The portal's confirmation e-mail of a paid attempt (queued once its result is committed)."""
+    from payments.services.confirmations import payment_confirmation_send
+
+    return payment_confirmation_send(transaction_id=transaction_id)

@@ -6,14 +6,16 @@ import time
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from payments.forms import ManualPaymentForm
-from payments.models import Transaction
+from payments.models import PayfipCheck, PayfipMessage, Transaction
 from payments.returns import spool
 from payments.returns.notices import notice_apply_fresh, notice_body_limit, notice_record
+from payments.returns.payfip_messages import BODY_LIMIT, StoredMessage, payfip_check_request, payfip_message_record
 from payments.returns.replay import replay_nudge
 from payments.selectors import clients_for_manual_payment, transaction_for_page, transaction_status
 from payments.services.transactions import PaymentRefused, manual_payment_start, transaction_retry
@@ -40,7 +42,13 @@ def manual_choose_client(request: HttpRequest) -> HttpResponse:
 
 def manual_payment(request: HttpRequest, numcli: str) -> HttpResponse:
     client = get_object_or_404(clients_for_manual_payment(), numcli=numcli)
-    form = ManualPaymentForm(request.POST if request.method == "POST" else None, client=client)
+    # ?corriger=: the attempt to correct; else, logged in, the e-mail for TIPI's ticket is the
+    # account's (the citizen may change it).
+    initial = _attempt_to_correct(request, client)
+    email = request.user.email if request.user.is_authenticated else ""
+    if email and not initial:
+        initial = {"email": email, "email_confirm": email}
+    form = ManualPaymentForm(request.POST if request.method == "POST" else None, client=client, initial=initial)
     if request.method == "POST" and too_many_posts(request, "manual-form", settings.RATE_LIMIT_MANUAL_FORM):
         form.is_valid()  # bind the input so the page shows it back
         form.add_error(None, TOO_MANY)
@@ -63,6 +71,34 @@ def manual_payment(request: HttpRequest, numcli: str) -> HttpResponse:
             transaction_remember(request, transaction)
             return redirect("payments:transaction", public_id=transaction.public_id)
     return render(request, "payments/manual_form.html", {"form": form, "client": client})
+
+
+def _attempt_to_correct(request: HttpRequest, client) -> dict[str, str]:
+    """?corriger=<public id>: the form filled with one of this session's attempts (after a refusal
+    or a cancellation, to correct the reference or the amount); nothing for anyone else's."""
+    public_id = request.GET.get("corriger", "")
+    if request.method != "GET" or not public_id or not transaction_remembered(request, public_id):
+        return {}
+    transaction = transaction_for_page(public_id)
+    if transaction is None or transaction.client_id != client.pk or transaction.saisie != Transaction.Saisie.MANUAL:
+        return {}
+    return ManualPaymentForm.initial_for(
+        client=client, refdet=transaction.refdet, amount_cents=transaction.amount_cents, email=transaction.email
+    )
+
+
+@never_cache
+@require_GET
+def transaction_receipt(request: HttpRequest, public_id: str) -> HttpResponse:
+    """The printable receipt of a paid attempt, for whoever may follow it: the browser session
+    that started it, or the account it was paid from."""
+    transaction = transaction_for_page(public_id)
+    if transaction is None or transaction.state != Transaction.State.PAID:
+        raise Http404
+    own_account = request.user.is_authenticated and transaction.user_id == request.user.pk
+    if not (own_account or transaction_remembered(request, public_id)):
+        raise Http404
+    return render(request, "payments/receipt.html", {"transaction": transaction})
 
 
 def _own_transaction(request: HttpRequest, public_id: str) -> Transaction:
@@ -97,6 +133,7 @@ def transaction_retry_view(request: HttpRequest, public_id: str) -> HttpResponse
     if previous.saisie != Transaction.Saisie.MANUAL or previous.state not in (
         Transaction.State.REFUSED,
         Transaction.State.CANCELLED,
+        Transaction.State.EXPIRED,
         Transaction.State.PENDING,
     ):
         raise Http404
@@ -106,7 +143,11 @@ def transaction_retry_view(request: HttpRequest, public_id: str) -> HttpResponse
         return render(
             request,
             "payments/refused.html",
-            {"messages_list": [m for _, m in refused.messages("M")], "client": previous.client},
+            {
+                "messages_list": [m for _, m in refused.messages("M")],
+                "client": previous.client,
+                "correct": previous.public_id,
+            },
             status=409,
         )
     transaction_remember(request, transaction)
@@ -164,3 +205,71 @@ def tipi_return(request: HttpRequest) -> HttpResponse:
     if spool.STATE.replay_wanted:  # this process spooled notices and the database is back
         replay_nudge()
     return HttpResponse("OK", content_type="text/plain")
+
+
+# --- PayFiP web-service mode: urlnotif and urlredirect ---------------------------------------
+
+
+def _payfip_message(request: HttpRequest, kind: str) -> StoredMessage | None:
+    """Store the call raw, then queue a check of its transaction (if its idOp is the portal's).
+    Never raises: whatever is sent, PayFiP and the user get their answer."""
+    try:
+        stored = payfip_message_record(
+            kind=kind,
+            method=request.method or "",
+            body=request.read(BODY_LIMIT) if request.method == "POST" else b"",
+            query_string=request.META.get("QUERY_STRING", ""),
+            content_type=request.content_type or "",
+            headers={
+                **{name: request.headers[name] for name in RETURN_HEADERS if name in request.headers},
+                "REMOTE_ADDR": request.META.get("REMOTE_ADDR", ""),
+            },
+            remote_addr=client_ip(request),
+        )
+    except Exception:
+        # Nothing is lost for good: the poller asks PayFiP about every transaction on its schedule.
+        logger.exception("PayFiP %s could not be stored", kind)
+        return None
+    if stored is not None and stored.transaction_id is not None:
+        try:
+            payfip_check_request(transaction_id=stored.transaction_id, trigger=kind, message_id=stored.id)
+        except Exception:
+            logger.exception("PayFiP %s %s: the check could not be queued (the poller will ask)", kind, stored.id)
+    return stored
+
+
+@csrf_exempt
+def payfip_notify(request: HttpRequest) -> HttpResponse:
+    """urlnotif: PayFiP's server-to-server POST, carrying the idOp only. 200 for every POST.
+
+    It only triggers a check (a task asks PayFiP): the notification itself proves nothing.
+    """
+    if request.method != "POST":
+        return HttpResponse("Méthode non autorisée", status=405, headers={"Allow": "POST"})
+    _payfip_message(request, PayfipMessage.Kind.NOTIFICATION)
+    return HttpResponse("OK", content_type="text/plain")
+
+
+@csrf_exempt  # PayFiP's "Retour site" may be a cross-site form POST
+@never_cache
+def payfip_redirect(request: HttpRequest) -> HttpResponse:
+    """urlredirect: the user back from PayFiP's ticket (?idop=, GET or POST). Queues a check,
+    then shows the attempt's own page (live status) if this browser started it."""
+    if request.method not in ("GET", "POST"):
+        return HttpResponse("Méthode non autorisée", status=405, headers={"Allow": "GET, POST"})
+    stored = _payfip_message(request, PayfipCheck.Trigger.REDIRECT)
+    transaction = None
+    if stored is not None and stored.transaction_id is not None:
+        transaction = Transaction.objects.filter(pk=stored.transaction_id).only("public_id", "saisie", "client").first()
+    if transaction is not None and transaction_remembered(request, transaction.public_id):
+        return redirect(_attempt_page(transaction))
+    return render(request, "payments/payfip_back.html")
+
+
+def _attempt_page(transaction: Transaction) -> str:
+    """Where the attempt's status is shown: the payment page, the account's list, the console."""
+    if transaction.saisie == Transaction.Saisie.ACCOUNT:
+        return f"{reverse('accounts:debts')}?paiement={transaction.public_id}#paiement"
+    if transaction.saisie in (Transaction.Saisie.TEST, Transaction.Saisie.ACTIVATION):
+        return reverse("console:attempt-detail", args=[transaction.client_id, transaction.public_id])
+    return reverse("payments:transaction", args=[transaction.public_id])

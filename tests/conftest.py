@@ -27,6 +27,17 @@ def _private_returns_spool(settings, tmp_path):
 
 
 @pytest.fixture
+def fake_payfip(monkeypatch):
+    """PayFiP's SOAP service replaced by tests.factories.payfip.FakePayfip (the one client factory)."""
+    from payments.services import payfip
+    from tests.factories.payfip import FakePayfip
+
+    fake = FakePayfip()
+    monkeypatch.setattr(payfip, "payfip_client", lambda: fake)
+    return fake
+
+
+@pytest.fixture
 def require_postgres():
     if connection.vendor != "postgresql":
         pytest.fail("this test needs PostgreSQL: run it with DATABASE_URL=postgres://…")

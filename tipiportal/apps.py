@@ -13,8 +13,14 @@ class TipiportalConfig(AppConfig):
     verbose_name = "Portail TIPI"
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from tipiportal import checks  # registers the deploy checks
+        from tipiportal.search import sqlite_functions_install
+
+        # A database function, not domain flow: SQLite's connections get the unaccent of PostgreSQL.
+        connection_created.connect(sqlite_functions_install, dispatch_uid="tipiportal.search")
 
         # gunicorn runs no checks: what `check --deploy` refuses is said at every start too.
-        for problem in checks.return_source_problems():
+        for problem in [*checks.return_source_problems(), *checks.portal_url_problems()]:
             logger.error("%s: %s %s", problem.id, problem.msg, problem.hint)

@@ -20,6 +20,7 @@ from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
+from tipiportal.authority import authority_context
 from tipiportal.models import RateCounter
 
 TOO_MANY = "Trop de tentatives depuis votre connexion : patientez quelques minutes avant de réessayer."
@@ -61,6 +62,10 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def get_client_ip(self, request: HttpRequest) -> str:
         return client_ip(request) or super().get_client_ip(request)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        # Signed by the authority (templates/account/email/), request or not.
+        super().send_mail(template_prefix, email, authority_context() | context)
 
 
 # --- Rate limits: atomic counters in the database -----------------------------------------

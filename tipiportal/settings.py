@@ -13,6 +13,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from tipiportal.branding import authority_colour_problem
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -31,11 +33,33 @@ CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # --- TIPI -------------------------------------------------------------------------
 # The sandbox plays TIPI's part (controls, card page, POST back). Never on in production.
 TIPI_SANDBOX = env.bool("TIPI_SANDBOX", default=False)
-PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The RESULTRANS the sandbox's "moyen de paiement futur" button emits: PayFiP announces new means
+# of payment without their codes, and the portal must keep such a result for staff, not guess.
+TIPI_SANDBOX_UNKNOWN_RESULTRANS = env.str("TIPI_SANDBOX_UNKNOWN_RESULTRANS", default="U")
+if not (
+    len(TIPI_SANDBOX_UNKNOWN_RESULTRANS) == 1
+    and "A" <= TIPI_SANDBOX_UNKNOWN_RESULTRANS <= "Z"
+    and TIPI_SANDBOX_UNKNOWN_RESULTRANS not in "PRAVZ"
+):
+    raise ImproperlyConfigured("TIPI_SANDBOX_UNKNOWN_RESULTRANS: one capital letter other than P, R, A, V, Z.")
+# URLCL (TIPI's return address) is built from it. Development defaults to the local server; production
+# has no default: `check --deploy` refuses it missing, private or on a port other than 80/443.
+PORTAL_PUBLIC_URL = env.str("PORTAL_PUBLIC_URL", default="http://127.0.0.1:8000" if DEBUG else "").rstrip("/")
 # Only the base URL differs between the sandbox and the real service.
 TIPI_BASE_URL = env.str(
     "TIPI_BASE_URL", default=PORTAL_PUBLIC_URL if TIPI_SANDBOX else "https://www.payfip.gouv.fr"
 ).rstrip("/")
+# PayFiP's web-service mode (SAISIE W): its SOAP service, its payment page (…?idop=), and the
+# timeout of one SOAP call in seconds (payments.payfip.PayfipClient). Same host as TIPI_BASE_URL.
+PAYFIP_SERVICE_URL = env.str("PAYFIP_SERVICE_URL", default=TIPI_BASE_URL + "/tpa/services/securite")
+PAYFIP_WS_PAYMENT_URL = env.str("PAYFIP_WS_PAYMENT_URL", default=TIPI_BASE_URL + "/tpa/paiementws.web")
+PAYFIP_TIMEOUT = env.int("PAYFIP_TIMEOUT", default=15)
+# Sandbox only: when it POSTs the idOp to urlnotif after a result (immediate, delayed, twice =
+# at once and after the delay, never), the delay in seconds, and the code of the "moyen futur"
+# button (a means of payment PayFiP may add, whose RESULTRANS the portal does not know).
+PAYFIP_SANDBOX_NOTIFY = env.str("PAYFIP_SANDBOX_NOTIFY", default="immediate")
+PAYFIP_SANDBOX_NOTIFY_DELAY = env.int("PAYFIP_SANDBOX_NOTIFY_DELAY", default=120)
+PAYFIP_SANDBOX_FUTURE_CODE = env.str("PAYFIP_SANDBOX_FUTURE_CODE", default="F")
 # Source addresses allowed to POST returns: DGFiP's outgoing addresses, as DGFiP gives them
 # (docs/deployment.md), addresses or networks (CIDR). Empty means any source, which production
 # refuses (`check --deploy`, and a message at start): whoever starts a payment sees every field
@@ -59,6 +83,8 @@ RETURNS_JUNK_BUDGET = env.str("RETURNS_JUNK_BUDGET", default="200/h")
 RETURNS_JUNK_RETENTION_DAYS = env.int("RETURNS_JUNK_RETENTION_DAYS", default=30)
 # A pending transaction with no answer after this long is shown to staff as "sans réponse".
 TIPI_NO_ANSWER_AFTER_MINUTES = env.int("TIPI_NO_ANSWER_AFTER_MINUTES", default=60)
+# The payment page stops waiting for TIPI's answer after this long, says so and offers to start again.
+PAYMENT_GIVE_UP_MINUTES = env.int("PAYMENT_GIVE_UP_MINUTES", default=30)
 # Where uploaded debt files wait for the import worker (shared by web and worker machines).
 IMPORTS_DIR = env.path("IMPORTS_DIR", default=BASE_DIR / "var" / "imports")
 # A copy left there (a dry run never confirmed, or failed) is deleted after this many days by the
@@ -67,6 +93,44 @@ IMPORT_FILES_RETENTION_DAYS = env.int("IMPORT_FILES_RETENTION_DAYS", default=7)
 # Return notices the database could not take wait here (local disk, one file per web process)
 # until `manage.py returns_replay` stores them: see payments/returns/spool.py.
 RETURNS_SPOOL_DIR = env.path("RETURNS_SPOOL_DIR", default=BASE_DIR / "var" / "returns-spool")
+
+# --- The authority that runs the site (header, footer, legal pages, e-mails) -----------------
+# The demo's values by default: a real authority sets its own (README's settings table).
+AUTHORITY_NAME = env.str("AUTHORITY_NAME", default="Commune de Démo")
+AUTHORITY_ADDRESS = env.str("AUTHORITY_ADDRESS", default="1 place de la Mairie, 99999 Démo-sur-Loire")
+AUTHORITY_PHONE = env.str("AUTHORITY_PHONE", default="01 23 45 67 89")
+AUTHORITY_EMAIL = env.str("AUTHORITY_EMAIL", default="contact@mairie-demo.example")
+AUTHORITY_WEBSITE = env.str("AUTHORITY_WEBSITE", default="https://www.mairie-demo.example")
+# A static file's path (collected with the site's own), or empty for no logo.
+AUTHORITY_LOGO = env.str("AUTHORITY_LOGO", default="img/logo-demo.svg")
+# The accent colour (#rrggbb), white text on it: refused under 4.5:1 against white (RGAA).
+AUTHORITY_COLOR = env.str("AUTHORITY_COLOR", default="#000091")
+if _colour_problem := authority_colour_problem(AUTHORITY_COLOR):
+    raise ImproperlyConfigured(_colour_problem)
+AUTHORITY_PUBLICATION_DIRECTOR = env.str("AUTHORITY_PUBLICATION_DIRECTOR", default="Le maire de la Commune de Démo")
+AUTHORITY_HOSTING = env.str(
+    "AUTHORITY_HOSTING", default="Commune de Démo, service informatique, 1 place de la Mairie, 99999 Démo-sur-Loire"
+)
+AUTHORITY_DPO_EMAIL = env.str("AUTHORITY_DPO_EMAIL", default="dpo@mairie-demo.example")
+# The accessibility statement (RGAA 4.1): "totalement", "partiellement" or "non" conforme. Without
+# an audit the law says "non": say who audited and when in ACCESSIBILITY_AUDIT before changing it.
+ACCESSIBILITY_CONFORMITY = env.str("ACCESSIBILITY_CONFORMITY", default="non")
+if ACCESSIBILITY_CONFORMITY not in ("totalement", "partiellement", "non"):
+    raise ImproperlyConfigured("ACCESSIBILITY_CONFORMITY is totalement, partiellement or non.")
+ACCESSIBILITY_AUDIT = env.str("ACCESSIBILITY_AUDIT", default="")
+# What is known not to be accessible, one item per "|" (French sentences have commas).
+ACCESSIBILITY_NON_COMPLIANT = [
+    item.strip()
+    for item in env.str(
+        "ACCESSIBILITY_NON_COMPLIANT",
+        default="La page de paiement par carte bancaire est celle de la DGFiP (TIPI) : son accessibilité "
+        "relève de la DGFiP, pas de la collectivité.|Le paiement s'ouvre dans une nouvelle fenêtre ; si votre "
+        "navigateur la bloque, un lien ouvre la même page.",
+    ).split("|")
+    if item.strip()
+]
+ACCESSIBILITY_CONTACT = env.str("ACCESSIBILITY_CONTACT", default="")  # AUTHORITY_EMAIL when empty
+ACCESSIBILITY_STATEMENT_DATE = env.str("ACCESSIBILITY_STATEMENT_DATE", default="7 décembre 2026")
 
 # --- Chorus Pro (invoices to public bodies, through PISTE) ----------------------------------
 # The sandbox plays PISTE and Chorus Pro (both environments) at /chorus-sandbox/, reached over
@@ -192,6 +256,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "tipiportal.authority.authority_context",
             ],
         },
     },
@@ -241,7 +306,7 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Paiement en ligne] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{AUTHORITY_NAME}] "
 # Failed logins and other sensitive actions are throttled (per address and per account),
 # counted in the shared cache so that every web process sees the same counts.
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/15m/ip,5/15m/key", "signup": "20/h/ip", "reset_password": "5/h/ip,3/h/key"}
@@ -300,7 +365,8 @@ if not DEBUG:
         )
 EMAIL_CONFIG = env.email_url_config(_EMAIL_URL or "consolemail://")
 vars().update(EMAIL_CONFIG)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ne-pas-repondre@localhost")
+# Every e-mail (allauth's, the portal's) comes from the authority, by name.
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{AUTHORITY_NAME} <ne-pas-repondre@mairie-demo.example>")
 
 # --- Security (production values unless DEBUG) ------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -315,6 +381,7 @@ SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "tipiportal.errors.csrf_failure"
 # No inline script or style anywhere: the JavaScript lives in static files.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

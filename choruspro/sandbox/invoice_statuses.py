@@ -15,7 +15,7 @@ __all__ = ["DEFAULT_REJECTION", "FINAL", "FORCEABLE", "NORMAL_PATH", "invoice_ad
 
 NORMAL_PATH = ["DEPOSEE", "EN_COURS_ACHEMINEMENT", "MISE_A_DISPOSITION", "SERVICE_FAIT", "MANDATEE", "MISE_EN_PAIEMENT"]
 FINAL = {"MISE_EN_PAIEMENT", "REJETEE"}
-FORCEABLE = NORMAL_PATH + ["SUSPENDUE", "A_RECYCLER", "REJETEE"]
+FORCEABLE = NORMAL_PATH + ["SUSPENDUE", "COMPLETEE", "A_RECYCLER", "REJETEE"]
 DEFAULT_REJECTION = "Facture rejetée par le destinataire : le code service indiqué ne correspond pas au service qui a passé la commande."
 
 

@@ -19,6 +19,7 @@ from choruspro.models import (
     ChorusStatusEvent,
 )
 from choruspro.services.connection import chorus_client, error_explain
+from choruspro.services.sending_recovery import invoices_sending_recover
 from choruspro.tasks import invoice_follow_task
 
 logger = logging.getLogger(__name__)
@@ -80,6 +81,8 @@ class PollReport:
     polled: int = 0
     new_statuses: int = 0
     errors: list[str] = field(default_factory=list)
+    sendings_retried: int = 0
+    sendings_failed: int = 0
 
 
 def invoices_to_poll():
@@ -88,7 +91,9 @@ def invoices_to_poll():
 
 def invoices_poll(*, invoice_ids: list[int] | None = None) -> PollReport:
     """Every invoice not yet final (one client per environment); one failing does not stop the others."""
-    report = PollReport()
+    # The periodic run also takes back the sendings a crashed worker left (their lease expired).
+    recovery = invoices_sending_recover()
+    report = PollReport(sendings_retried=len(recovery.retried), sendings_failed=len(recovery.failed))
     invoices = invoices_to_poll().order_by(F("polled_at").asc(nulls_first=True), "pk")
     if invoice_ids is not None:
         invoices = invoices.filter(pk__in=invoice_ids)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from choruspro.client import ChorusError
 from choruspro.invoice_pdf import InvoiceDocument, InvoiceLine, invoice_pdf
 from choruspro.models import (
+    SEND_LEASE,
     ChorusAccount,
     ChorusInvoice,
     ChorusSendBatch,
@@ -328,7 +329,10 @@ def invoice_submit(*, invoice_id: int) -> ChorusInvoice:
         if invoice.state != ChorusInvoice.State.QUEUED:
             return invoice
         invoice.state = ChorusInvoice.State.SENDING
-        invoice.save(update_fields=["state"])
+        # The lease: a worker that dies now leaves the invoice to invoices_sending_recover.
+        invoice.sending_until = timezone.now() + SEND_LEASE
+        invoice.send_attempts += 1
+        invoice.save(update_fields=["state", "sending_until", "send_attempts"])
     environment = invoice.environment
     try:
         client = chorus_client(environment=environment)
@@ -364,6 +368,7 @@ def invoice_submit(*, invoice_id: int) -> ChorusInvoice:
         invoice.chorus_status_at = now
         invoice.submitted_at = now
         invoice.error = ""
+        invoice.sending_until = None
         invoice.save()
     # The history (with Chorus Pro's own dates) comes from the polls.
     logger.info("choruspro invoice %s submitted id=%s", invoice.number, chorus_id)
@@ -372,7 +377,9 @@ def invoice_submit(*, invoice_id: int) -> ChorusInvoice:
 
 
 def _invoice_failed(invoice: ChorusInvoice, message: str) -> ChorusInvoice:
-    ChorusInvoice.objects.filter(pk=invoice.pk).update(state=ChorusInvoice.State.FAILED, error=message)
+    ChorusInvoice.objects.filter(pk=invoice.pk).update(
+        state=ChorusInvoice.State.FAILED, error=message, sending_until=None
+    )
     invoice.refresh_from_db()
     logger.warning("choruspro invoice %s failed", invoice.number)
     return invoice

@@ -12,10 +12,17 @@ Line ends may be LF or CRLF; empty (or blank) lines, a trailing one included, an
 DOS end-of-file mark (Ctrl-Z) are skipped. A line that is not exactly the record
 length is reported and skipped; if none of the first lines has the right length,
 the file is not of the announced format and is refused as a whole.
+
+Speed: the file is read in blocks of whole lines (``BLOCK_BYTES``), each decoded at once and
+split into lines, which is what lets a million-line file be read in seconds. A block that is
+not plain (it does not decode, or may hold a line over ``MAX_LINE_BYTES``) is read again from
+its first byte, and the rest of the file with it, line by line as before, so that every
+message and line number is the same whichever way a line is read.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -30,6 +37,19 @@ __all__ = ["Field", "Layout", "read_records"]
 MAX_LINE_BYTES = 64 * 1024
 # If none of the first non-blank lines has the record length, the file is refused.
 PROBE_LINES = 20
+# Read and decoded at a time (whole lines): see the module docstring.
+BLOCK_BYTES = 256 << 10
+_BOM = b"\xef\xbb\xbf"
+_BLANKS = " \t\r\x1a"  # what a blank line is made of (a DOS end-of-file mark included)
+# The codecs a block is decoded with at once, and the bytes for which each needs its own table:
+# without any, the block is ISO-8859-1 (Python's fastest single-byte decoder reads it alike).
+_BLOCK_CODECS: dict[str, re.Pattern[bytes] | None] = {
+    "utf-8": None,
+    "ascii": None,
+    "iso8859-1": None,
+    "iso8859-15": re.compile(rb"[\xa4\xa6\xa8\xb4\xb8\xbc\xbd\xbe]"),
+    "cp1252": re.compile(rb"[\x80-\x9f]"),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,12 +131,12 @@ class Layout:
         return "".join(parts)
 
 
-def _physical_lines(stream: BinaryIO) -> Iterator[tuple[int, bytes, int]]:
-    """Yield (line number, bytes without the line end, bytes left out) for each line.
+def _physical_lines(stream: BinaryIO, line_no: int = 0) -> Iterator[tuple[int, bytes, int]]:
+    """Yield (line number, bytes without the line end, bytes left out) for each line from the
+    stream's position, numbered after ``line_no``.
 
     An over-long line yields its first MAX_LINE_BYTES bytes and how many more it had.
     """
-    line_no = 0
     while True:
         data = stream.readline(MAX_LINE_BYTES)
         if not data:
@@ -147,16 +167,53 @@ def read_records(
             stream.close()  # our spooled copy of a non-seekable source
 
 
-def _records(stream: BinaryIO, layout: Layout, encoding: str | None) -> Iterator[tuple[int, str] | LineError]:
-    """The body of ``read_records`` over a seekable stream."""
-    codec = check_codec(encoding) if encoding is not None else detect_encoding(stream)
-    if codec == "utf-8-sig":
-        codec = "utf-8"  # the BOM is dropped from the first line below
-    probing: list[LineError] | None = []
-    seen_lengths: list[int] = []
-    unreadable = 0
-    for line_no, data, left_out in _physical_lines(stream):
-        if line_no == 1 and data.startswith(b"\xef\xbb\xbf"):
+def _blocks(stream: BinaryIO, codec: str) -> Iterator[tuple[int, list[str] | None]]:
+    """Yield (number of its first line, its lines without their line ends) for each block of
+    the file; when a block is not plain, seek back to its first byte and yield (number of its
+    first line, None) instead: the rest of the file is to be read line by line."""
+    line_no = 1
+    if codec not in _BLOCK_CODECS:
+        yield line_no, None
+        return
+    special = _BLOCK_CODECS[codec]
+    start = stream.tell()  # where ``tail`` begins in the file
+    tail = b""
+    while True:
+        block = stream.read(BLOCK_BYTES)
+        if not block:
+            if tail:  # a last line without its line end, as it is: line by line
+                break
+            return
+        data = tail + block
+        cut = data.rfind(b"\n") + 1
+        if len(data) - cut >= MAX_LINE_BYTES - 1:
+            break  # a line that may be over-long: measured line by line
+        whole, tail = data[:cut], data[cut:]
+        if not whole:
+            continue
+        if line_no == 1 and whole.startswith(_BOM):
+            whole = whole[len(_BOM) :]
+        try:
+            fast = codec if special is None or special.search(whole) else "latin-1"
+            # One "\r" before each "\n" is the line end's, as _physical_lines strips it.
+            lines = whole.replace(b"\r\n", b"\n").decode(fast).split("\n")
+        except UnicodeDecodeError:
+            break  # the line that does not decode is reported line by line
+        lines.pop()  # what follows the last line end
+        if max(map(len, lines)) >= MAX_LINE_BYTES // 4 - 1:
+            break  # may be over-long in bytes (4 per character in UTF-8): measured line by line
+        yield line_no, lines
+        line_no += len(lines)
+        start += cut
+    stream.seek(start)
+    yield line_no, None
+
+
+def _line_by_line(stream: BinaryIO, codec: str, line_no: int) -> Iterator[tuple[int, str, int] | LineError]:
+    """(line number, text, characters left out) for each line from the stream's position, the
+    first numbered ``line_no``, or the LineError of a line that does not decode."""
+    for line_no, data, left_out in _physical_lines(stream, line_no - 1):  # noqa: B020 - numbered on
+        if line_no == 1 and data.startswith(_BOM):
             data = data[3:]
         try:
             # An over-long line may be cut inside a character: it is only measured.
@@ -164,7 +221,6 @@ def _records(stream: BinaryIO, layout: Layout, encoding: str | None) -> Iterator
         except UnicodeDecodeError as exc:
             # Only possible with a forced encoding: a detected one was checked whole.
             bad = data[exc.start : exc.start + 1].hex().upper()
-            unreadable += 1
             yield LineError(
                 line_no,
                 "encodage",
@@ -172,8 +228,24 @@ def _records(stream: BinaryIO, layout: Layout, encoding: str | None) -> Iterator
                 f"Caractère illisible dans l'encodage imposé ({encoding_label(codec)}) : octet 0x{bad}",
             )
             continue
-        if not left_out and not text.strip(" \t\r\x1a"):
-            continue
+        yield line_no, text, left_out
+
+
+class _Lines:
+    """What is decided line by line for the lines that are not a plain record: blank lines
+    skipped, wrong lengths reported, the first lines held back until the file shows records of
+    the layout's length (or refused when none of the first PROBE_LINES has it)."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout = layout
+        self.probing: list[LineError] | None = []
+        self.seen_lengths: list[int] = []
+        self.unreadable = 0
+
+    def check(self, line_no: int, text: str, left_out: int) -> Iterator[tuple[int, str] | LineError]:
+        layout = self.layout
+        if not left_out and not text.strip(_BLANKS):
+            return
         length = len(text) + left_out
         if length != layout.length:
             error = LineError(
@@ -182,24 +254,54 @@ def _records(stream: BinaryIO, layout: Layout, encoding: str | None) -> Iterator
                 str(length),
                 f"Longueur d'enregistrement incorrecte : {length} caractères au lieu de {layout.length}",
             )
-            if probing is not None:
-                probing.append(error)
-                seen_lengths.append(length)
-                if len(probing) >= PROBE_LINES:
-                    _refuse(layout, seen_lengths)
+            if self.probing is not None:
+                self.probing.append(error)
+                self.seen_lengths.append(length)
+                if len(self.probing) >= PROBE_LINES:
+                    _refuse(layout, self.seen_lengths)
             else:
                 yield error
-            continue
-        if probing is not None:
+            return
+        if self.probing is not None:
             # The file has records of the announced length: report the lines held back.
-            yield from probing
-            probing = None
+            yield from self.probing
+            self.probing = None
         yield line_no, text
-    if probing is not None:
-        if probing:
-            _refuse(layout, seen_lengths)
-        if not unreadable:
-            raise ImportFileError(f"Le fichier est vide : aucun enregistrement {layout.name}.")
+
+    def end(self) -> None:
+        if self.probing is not None:
+            if self.probing:
+                _refuse(self.layout, self.seen_lengths)
+            if not self.unreadable:
+                raise ImportFileError(f"Le fichier est vide : aucun enregistrement {self.layout.name}.")
+
+
+def _records(stream: BinaryIO, layout: Layout, encoding: str | None) -> Iterator[tuple[int, str] | LineError]:
+    """The body of ``read_records`` over a seekable stream."""
+    codec = check_codec(encoding) if encoding is not None else detect_encoding(stream)
+    if codec == "utf-8-sig":
+        codec = "utf-8"  # the BOM is dropped from the first line
+    state = _Lines(layout)
+    record_length = layout.length
+    for first, lines in _blocks(stream, codec):
+        if lines is None:
+            for item in _line_by_line(stream, codec, first):
+                if isinstance(item, LineError):
+                    state.unreadable += 1
+                    yield item
+                else:
+                    yield from state.check(*item)
+            break
+        if state.probing is None:  # records seen: the usual line goes its fast way
+            for line_no, text in enumerate(lines, first):
+                if len(text) == record_length and text[0] not in _BLANKS:
+                    yield line_no, text
+                else:
+                    yield from state.check(line_no, text, 0)
+        else:
+            for line_no, text in enumerate(lines, first):
+                yield from state.check(line_no, text, 0)
+    state.end()
 
 
 def _refuse(layout: Layout, lengths: list[int]) -> None:

@@ -16,11 +16,14 @@ URL amount for INDIGO, whereas for PES V2 it spells out "MtHT + MtTVA": INDIGO's
 MONTANT is therefore taken as the amount owed, TVA included, and the TVA zone (the
 VAT part of it) is only checked for digits, never added.
 
-Streaming: the lines of a titre follow each other in real files, so a titre is
-grouped while its lines are consecutive and yielded when the next titre starts;
-memory does not grow with the file. A grouped titre whose lines reappear later in
-the file cannot be grouped any more: each late line is reported (the titres already
-closed are remembered in a sparse bitmap, a few kilobytes for a million titres).
+Streaming, two passes: annex 5 sets no order between records, but a titre is grouped
+while its lines are consecutive and yielded when the next titre starts, so that memory
+does not grow with the file. A first pass (CODEXER, NUMTITRE and NATURETITRE of each
+line) finds the grouped titres whose lines are not adjacent; the second refuses such a
+titre whole, every line of it reported, rather than import a partial amount that TIPI
+would refuse (M4) and the debtor could not pay. Both passes remember titres in sparse
+bitmaps (a few kilobytes for a million titres). Grouping them instead would need to
+hold or spill every titre until the end of the file.
 
 Text zones: ETATCIV + ZONEAD1 form the debtor's name (ZONEAD1 carries the name in
 INDIGO exports, ETATCIV the civility: "M", "MME", ...), ZONEAD2 to ZONEAD6 the
@@ -45,7 +48,10 @@ from .base import (
     join_words,
     numeric_id,
 )
+from .encoding import check_codec, detect_encoding, rewindable
 from .fixedwidth import Field, Layout, read_records
+from .indigo_titres import SeenTitres as _SeenTitres
+from .indigo_titres import split_titres
 
 __all__ = ["GROUPED_NATURES", "LAYOUT", "NATURES", "OWN_ORDER_NATURES", "parse"]
 
@@ -130,33 +136,6 @@ def _label(obj1: str, obj2: str) -> str:
     if len(obj1) == _OBJ_WIDTH:
         return (obj1 + obj2).strip()
     return join_words(obj1, obj2)
-
-
-class _SeenTitres:
-    """Which titres (CODEXER, NUMTITRE) were already closed, in bounded memory.
-
-    A sparse bitmap: one 8 KB page per exercice and block of 65 536 titre numbers
-    actually used. Titre numbers are allocated in sequence, so a million titres of
-    one exercice take 16 pages (128 KB), whatever their order in the file.
-    """
-
-    _PAGE_BITS = 1 << 16
-
-    def __init__(self) -> None:
-        self._pages: dict[tuple[int, int], bytearray] = {}
-
-    def add(self, codexer: str, numtitre: str) -> None:
-        """Remember a titre."""
-        page, bit = divmod(int(numtitre), self._PAGE_BITS)
-        bits = self._pages.get((int(codexer), page))
-        if bits is None:
-            bits = self._pages[(int(codexer), page)] = bytearray(self._PAGE_BITS // 8)
-        bits[bit >> 3] |= 1 << (bit & 7)
-
-    def __contains__(self, key: tuple[str, str]) -> bool:
-        page, bit = divmod(int(key[1]), self._PAGE_BITS)
-        bits = self._pages.get((int(key[0]), page))
-        return bits is not None and bool(bits[bit >> 3] & (1 << (bit & 7)))
 
 
 class _Titre:
@@ -249,11 +228,25 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
     ``encoding`` forces the file's encoding; by default it is decided from the bytes
     (``encoding`` module) and an undecidable file raises ImportFileError. Records
     come in file order of completion: a grouped titre is yielded once its last line
-    has been read, so a line error inside it may come first.
+    has been read, so a line error inside it may come first. A grouped titre whose
+    lines are not adjacent is refused whole: each of its lines is reported.
     """
-    seen = _SeenTitres()
+    stream = rewindable(source)
+    try:
+        start = stream.tell()
+        codec = check_codec(encoding) if encoding is not None else detect_encoding(stream)
+        split = split_titres(read_records(stream, LAYOUT, encoding=codec), LAYOUT, GROUPED_NATURES, NATURES)
+        stream.seek(start)
+        yield from _parse(read_records(stream, LAYOUT, encoding=codec), split)
+    finally:
+        if stream is not source:
+            stream.close()  # our spooled copy of a non-seekable source
+
+
+def _parse(items: Iterator[tuple[int, str] | LineError], split: _SeenTitres) -> Iterator[DebtRecord | LineError]:
+    """The second pass (see ``parse``)."""
     titre: _Titre | None = None
-    for item in read_records(source, LAYOUT, encoding=encoding):
+    for item in items:
         if isinstance(item, LineError):
             yield item
             continue
@@ -281,6 +274,20 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
         assert isinstance(year, str) and isinstance(number, str)
         values[1] = number
         key = (year, number)
+        if key in split:
+            if titre is not None and titre.key != key:
+                yield from _close(titre)  # the titre before ends here (it is not this split one)
+                titre = None
+            # Every line of the titre, whatever its nature (a differing one is an error of the titre too).
+            yield LineError(
+                line_no,
+                "NUMTITRE",
+                number,
+                f"Titre {year}/{number} non importé : ses lignes ne se suivent pas dans le fichier (une autre "
+                "ligne s'intercale). Un titre mono-débiteur (nature 00, 01, 09 ou 10) est payé en une fois, "
+                "sur le total de ses lignes : placez-les l'une après l'autre et importez de nouveau ce titre.",
+            )
+            continue
 
         # 2. Same titre as the line before, or a new one.
         if titre is not None and titre.key == key:
@@ -298,18 +305,8 @@ def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtReco
         else:
             if titre is not None:
                 yield from _close(titre)
-                titre = None
-            if nature in GROUPED_NATURES and key in seen:
-                yield LineError(
-                    line_no,
-                    "NUMTITRE",
-                    number,
-                    f"Ligne du titre {year}/{number} séparée des autres lignes de ce titre : le titre a déjà été "
-                    "regroupé plus haut dans le fichier, cette ligne n'est pas importée et le montant du titre "
-                    "est incomplet. Les lignes d'un même titre doivent se suivre.",
-                )
-                continue
-            seen.add(year, number)
+            # A grouped titre met again was found by the first pass: only 03 titres come back here,
+            # their lines being debts of their own (a repeated NUMORDRE is not detected across gaps).
             titre = _Titre(year, number, nature, line_no)
         titre.last_line = line_no
 

@@ -6,6 +6,8 @@ rule: ROLEX + ROLREC + ROLDEB + ROLDET.
 
 * "EAU" variant: ROLREC (code recette) is filled; ROLDEB if filled, else "00".
 * "DDPAC" variant: ROLREC is blank, ROLNAT takes its place and ROLDEB is "00".
+  ROLREC alone decides; a water line (ROLTPR 1) without ROLREC is an error, as
+  annex 4 makes ROLREC mandatory for EAU.
 
 Both are checked here so that composition cannot fail on a line we yielded.
 
@@ -137,6 +139,9 @@ _TWO_DIGITS = re.compile(r"[0-9]{1,2}")
 
 # ROLTPR (type de produit): 1 eau/assainissement, 2 redevances LEMA, 0 or other: other rôles.
 _LABELS = {"1": "Facture d'eau", "2": "Redevance LEMA"}
+# ROLTPR 1 (eau/assainissement) is a water line: ROLMRE EAU, whose ROLREC is mandatory. EAU vs DDPAC
+# is still decided by ROLREC alone (blank is DDPAC); a LEMA redevance (2) may come in either.
+_WATER_PRODUCTS = frozenset({"1"})
 _DEFAULT_LABEL = "Article de rôle"
 
 
@@ -150,93 +155,197 @@ def label_for(roltpr: str, roldet: str) -> str:
     return f"{kind} n° {roldet.lstrip('0') or '0'}"
 
 
+def _fast_pattern() -> re.Pattern[str]:
+    """One pattern for a whole record that every check below would let through.
+
+    A line it matches (with a non-zero ROLTOT and a readable ROLDAT, checked after it) is
+    built straight from the pattern's groups; any other line takes the field-by-field way,
+    which finds and words each problem. The groups are ``_FAST_GROUPS``, in layout order.
+    """
+    digits = "[0-9]{%d}"
+    checks = {
+        "ROLNAT": "(..)",
+        "ROLEX": "(199[0-9]|20[0-9]{2})",  # EXERCICE_MIN..EXERCICE_MAX
+        "ROLDET": f"({digits % 13})",
+        "ROLREC": "([A-Za-z0-9]{2}|  )",
+        "ROLDAT": "([0-9]{8}| {8})",
+        "ROLTOT": f"({digits % 12})",
+        "ROLDEB": "([0-9]{2}|  )",
+    }
+    checks.update({name: f"(?:{digits % 12}| {{12}})" for _, name, _ in _DETAIL_AMOUNTS})
+    checks.update({name: f"(.{{{LAYOUT.fields[name].width}}})" for name in _FAST_GROUPS if name not in checks})
+    parts, position = [], 1
+    for field in LAYOUT.fields.values():
+        if field.start > position:  # pragma: no cover - the layout covers every position
+            parts.append(f".{{{field.start - position}}}")
+        parts.append(checks.get(field.name, f".{{{field.width}}}"))
+        position = field.end + 1
+    # Blank ROLREC (DDPAC): ROLNAT takes its place in REFDET and must be 2 digits.
+    ddpac = f"(?=.{{{LAYOUT.fields['ROLREC'].start - 1}}}[A-Za-z0-9]{{2}}|.{{3}}[0-9]{{2}}.{{21}}  )"
+    assert LAYOUT.fields["ROLNAT"].start == 4 and LAYOUT.fields["ROLREC"].start == 27
+    return re.compile(ddpac + "".join(parts), re.ASCII | re.DOTALL)
+
+
+_FAST_GROUPS = (
+    "ROLNAT",
+    "ROLEX",
+    "ROLDET",
+    "ROLREC",
+    "ROLDAT",
+    "ROLTOT",
+    "ROLNOM",
+    "ROLCNM",
+    "ROLDIS",
+    "ROLADR",
+    "ROLCVI",
+    "ROLCP",
+    "ROLLOC",
+    "ROLCLI",
+    "ROLDEB",
+    "ROLTPR",
+)
+_FAST = _fast_pattern()
+
+
 def parse(source: BinaryIO, *, encoding: str | None = None) -> Iterator[DebtRecord | LineError]:
     """Parse a ROLMRE file, yielding a DebtRecord per good line and a LineError per problem.
 
     ``encoding`` forces the file's encoding; by default it is decided from the bytes
     and an undecidable file raises ImportFileError.
     """
+    fast = _FAST.fullmatch
+    labels, default_label = _LABELS, _DEFAULT_LABEL
     for item in read_records(source, LAYOUT, encoding=encoding):
         if isinstance(item, LineError):
             yield item
             continue
         line_no, line = item
-        values = [line[zone] for zone in _SLICES]
-        (rolnat, rolex, roldet, rolrec, roldat, *_amounts) = values[:11]
-        roltot = values[9]
-        errors: list[LineError] = []
-
-        year = exercice(rolex, "Exercice (ROLEX)")
-        if isinstance(year, ValueProblem):
-            errors.append(LineError(line_no, "ROLEX", rolex.strip(), year.message))
-        number = numeric_id(roldet, 13, "Numéro de dette (ROLDET)")
-        if isinstance(number, ValueProblem):
-            errors.append(LineError(line_no, "ROLDET", roldet.strip(), number.message))
-
-        code = rolrec.strip()
-        nature = rolnat.strip()
-        roldeb = values[19].strip()
-        if code:
-            # "EAU": the code recette goes into REFDET, which allows ASCII alphanumerics only.
-            if not (code.isascii() and _CODE.fullmatch(code)):
-                errors.append(
-                    LineError(
-                        line_no,
-                        "ROLREC",
-                        code,
-                        "Code recette (ROLREC) invalide : 2 lettres ou chiffres sans accent attendus",
-                    )
+        match = fast(line)
+        if match is not None:
+            (rolnat, rolex, roldet, rolrec, roldat, roltot, rolnom, rolcnm, roldis, roladr, rolcvi, rolcp, rolloc,
+             rolcli, roldeb, roltpr) = match.groups()  # fmt: skip
+            amount = int(roltot)
+            issued = _issue_date(roldat)
+            water_without_code = rolrec == "  " and roltpr.strip() in _WATER_PRODUCTS
+            if amount and not isinstance(issued, ValueProblem) and not water_without_code:
+                # What join_words, join_address and label_for make of these zones, inline.
+                address = [
+                    " ".join(roldis.split()),
+                    " ".join(roladr.split()),
+                    " ".join(rolcvi.split()),
+                    " ".join(f"{rolcp} {rolloc}".split()),
+                ]
+                yield DebtRecord(
+                    line_no,
+                    {
+                        "rolex": rolex,
+                        "rolrec": "" if rolrec == "  " else rolrec,
+                        "roldeb": "" if roldeb == "  " else roldeb,
+                        "roldet": roldet,
+                        "rolnat": rolnat.strip(),
+                    },
+                    amount,
+                    rolcli.strip(),
+                    " ".join(f"{rolnom} {rolcnm}".split()),
+                    "\n".join(filter(None, address)),
+                    f"{labels.get(roltpr.strip(), default_label)} n° {roldet.lstrip('0') or '0'}",
+                    issued,
+                    None,
+                    line,
                 )
-        elif not (nature.isascii() and len(nature) == 2 and nature.isdigit()):
+                continue
+        yield from _checked(line_no, line)
+
+
+def _checked(line_no: int, line: str) -> Iterator[DebtRecord | LineError]:
+    """A line the fast pattern did not take: every zone checked on its own, every problem reported."""
+    values = [line[zone] for zone in _SLICES]
+    (rolnat, rolex, roldet, rolrec, roldat, *_amounts) = values[:11]
+    roltot = values[9]
+    errors: list[LineError] = []
+
+    year = exercice(rolex, "Exercice (ROLEX)")
+    if isinstance(year, ValueProblem):
+        errors.append(LineError(line_no, "ROLEX", rolex.strip(), year.message))
+    number = numeric_id(roldet, 13, "Numéro de dette (ROLDET)")
+    if isinstance(number, ValueProblem):
+        errors.append(LineError(line_no, "ROLDET", roldet.strip(), number.message))
+
+    code = rolrec.strip()
+    nature = rolnat.strip()
+    roldeb = values[19].strip()
+    if code:
+        # "EAU": the code recette goes into REFDET, which allows ASCII alphanumerics only.
+        if not (code.isascii() and _CODE.fullmatch(code)):
             errors.append(
                 LineError(
                     line_no,
-                    "ROLNAT",
-                    nature,
-                    "Code recette (ROLREC) absent et nature du rôle (ROLNAT) invalide : 2 chiffres attendus "
-                    "pour composer la référence",
+                    "ROLREC",
+                    code,
+                    "Code recette (ROLREC) invalide : 2 lettres ou chiffres sans accent attendus",
                 )
             )
-        if roldeb and not (roldeb.isascii() and _TWO_DIGITS.fullmatch(roldeb)):
-            errors.append(LineError(line_no, "ROLDEB", roldeb, "Début du numéro de dette (ROLDEB) non numérique"))
-
-        amount = implied_cents(roltot, "Montant total (ROLTOT)")
-        if isinstance(amount, ValueProblem):
-            errors.append(LineError(line_no, "ROLTOT", roltot.strip(), amount.message))
-        elif amount == 0:
-            errors.append(LineError(line_no, "ROLTOT", roltot.strip(), "Montant total (ROLTOT) nul : rien à payer"))
-        for index, name, what in _DETAIL_AMOUNTS:
-            value = values[index]
-            if not (value.isdigit() and value.isascii()):  # zero-filled is the rule, checked fast
-                value = value.strip()
-                if value and isinstance(implied_cents(value), ValueProblem):
-                    errors.append(LineError(line_no, name, value, f"{what} non numérique"))
-
-        issued = _issue_date(roldat)
-        if isinstance(issued, ValueProblem):
-            errors.append(LineError(line_no, "ROLDAT", roldat.strip(), issued.message))
-
-        if errors:
-            yield from errors
-            continue
-        assert isinstance(number, str) and isinstance(amount, int) and not isinstance(issued, ValueProblem)
-        (rolnom, rolcnm, roldis, roladr, rolcvi, rolcp, rolloc, rolcli, _roldeb, roltpr) = values[11:]
-        yield DebtRecord(
-            line_no=line_no,
-            ref_parts={
-                "rolex": rolex.strip(),
-                "rolrec": code,
-                "roldeb": roldeb.zfill(2) if roldeb else "",
-                "roldet": number,
-                "rolnat": nature,
-            },
-            amount_cents=amount,
-            debtor_ref=rolcli.strip(),
-            debtor_name=join_words(rolnom, rolcnm),
-            debtor_address=join_address([roldis, roladr, rolcvi, join_words(rolcp, rolloc)]),
-            label=label_for(roltpr, number),
-            issued_on=issued,
-            taken_in_charge_on=None,
-            raw=line,
-            public_body=None,
+    elif values[20].strip() in _WATER_PRODUCTS:
+        # Annex 4, ROLMRE EAU: "la zone ROLREC (code recette) est obligatoirement renseignée".
+        errors.append(
+            LineError(
+                line_no,
+                "ROLREC",
+                "",
+                f"Code recette (ROLREC) absent sur une ligne d'eau (ROLTPR={values[20].strip()}) : "
+                "obligatoire pour un rôle EAU (annexe 4)",
+            )
         )
+    elif not (nature.isascii() and len(nature) == 2 and nature.isdigit()):
+        errors.append(
+            LineError(
+                line_no,
+                "ROLNAT",
+                nature,
+                "Code recette (ROLREC) absent et nature du rôle (ROLNAT) invalide : 2 chiffres attendus "
+                "pour composer la référence",
+            )
+        )
+    if roldeb and not (roldeb.isascii() and _TWO_DIGITS.fullmatch(roldeb)):
+        errors.append(LineError(line_no, "ROLDEB", roldeb, "Début du numéro de dette (ROLDEB) non numérique"))
+
+    amount = implied_cents(roltot, "Montant total (ROLTOT)")
+    if isinstance(amount, ValueProblem):
+        errors.append(LineError(line_no, "ROLTOT", roltot.strip(), amount.message))
+    elif amount == 0:
+        errors.append(LineError(line_no, "ROLTOT", roltot.strip(), "Montant total (ROLTOT) nul : rien à payer"))
+    for index, name, what in _DETAIL_AMOUNTS:
+        value = values[index]
+        if not (value.isdigit() and value.isascii()):  # zero-filled is the rule, checked fast
+            value = value.strip()
+            if value and isinstance(implied_cents(value), ValueProblem):
+                errors.append(LineError(line_no, name, value, f"{what} non numérique"))
+
+    issued = _issue_date(roldat)
+    if isinstance(issued, ValueProblem):
+        errors.append(LineError(line_no, "ROLDAT", roldat.strip(), issued.message))
+
+    if errors:
+        yield from errors
+        return
+    assert isinstance(number, str) and isinstance(amount, int) and not isinstance(issued, ValueProblem)
+    (rolnom, rolcnm, roldis, roladr, rolcvi, rolcp, rolloc, rolcli, _roldeb, roltpr) = values[11:]
+    yield DebtRecord(
+        line_no=line_no,
+        ref_parts={
+            "rolex": rolex.strip(),
+            "rolrec": code,
+            "roldeb": roldeb.zfill(2) if roldeb else "",
+            "roldet": number,
+            "rolnat": nature,
+        },
+        amount_cents=amount,
+        debtor_ref=rolcli.strip(),
+        debtor_name=join_words(rolnom, rolcnm),
+        debtor_address=join_address([roldis, roladr, rolcvi, join_words(rolcp, rolloc)]),
+        label=label_for(roltpr, number),
+        issued_on=issued,
+        taken_in_charge_on=None,
+        raw=line,
+        public_body=None,
+    )

@@ -29,7 +29,12 @@ from payments.tipi import Protocol, compose_refdet
 
 logger = logging.getLogger(__name__)
 
+# Pending work is written out when any of these is reached, so that memory stays bounded
+# whatever the file holds: rows, the text those rows carry (a PES piece's raw record may be
+# 15 MB), and issues (a file of nothing but bad lines yields no row at all).
 CHUNK = 5_000
+CHUNK_BYTES = 8 << 20
+ISSUE_CHUNK = 1_000
 
 
 class ImportRefused(Exception):
@@ -170,29 +175,27 @@ def _stage(batch: ImportBatch, handle, today: datetime.date) -> None:
     protocol = client.tipi_protocol
     online_from = today + datetime.timedelta(days=1)
     delay = datetime.timedelta(days=client.online_delay_days)
+    one_day = datetime.timedelta(days=1)
+    pending = _Pending(batch, handle)
     # Plain tuples in import_staging.STAGED_COLUMNS order (COPY takes them as they are): building a model
     # instance per record cost more than parsing it.
-    rows: list[tuple] = []
-    issues: list[ImportIssue] = []
-    one_day = datetime.timedelta(days=1)
-    records = 0
+    rows = pending.rows
     batch_id, status_ok = batch.pk, StagedDebt.Status.OK
     for item in parse(batch.fmt, handle, encoding=batch.encoding or None):
         if isinstance(item, LineError):
-            issues.append(_issue(batch, item))
+            pending.add_issue(item)
             continue
-        records += 1
+        pending.records += 1
         try:
             refdet = compose_refdet(protocol, **item.ref_parts)
         except ValueError as exc:
-            issues.append(
-                ImportIssue(
-                    batch=batch,
-                    line_no=item.line_no,
-                    piece_id=item.piece_id or "",
-                    field="REFDET",
-                    value=str(item.ref_parts)[:200],
-                    message=f"Référence de la dette impossible à composer : {exc}",
+            pending.add_issue(
+                LineError(
+                    item.line_no,
+                    "REFDET",
+                    str(item.ref_parts)[:200],
+                    f"Référence de la dette impossible à composer : {exc}",
+                    item.piece_id,
                 )
             )
             continue
@@ -218,31 +221,48 @@ def _stage(batch: ImportBatch, handle, today: datetime.date) -> None:
                 item.ref_parts.get("invoice", "") if protocol is Protocol.REGIE else "",
             )
         )
-        if len(rows) >= CHUNK:
-            _flush(batch, rows, issues, records, handle)
-    _flush(batch, rows, issues, records, handle)
+        pending.row_bytes += len(item.raw) + len(item.debtor_address)
+        if len(rows) >= CHUNK or pending.row_bytes >= CHUNK_BYTES:
+            pending.flush()
+    pending.flush()
 
 
-def _issue(batch: ImportBatch, error: LineError) -> ImportIssue:
-    return ImportIssue(
-        batch=batch,
-        line_no=error.line_no,
-        piece_id=error.piece_id or "",
-        field=error.field[:40],
-        value=error.value[:200],
-        message=error.message[:300],
-    )
+class _Pending:
+    """The staged rows and the issues read since the last flush, and the progress to report."""
 
+    def __init__(self, batch: ImportBatch, handle) -> None:
+        self.batch, self.handle = batch, handle
+        self.rows: list[tuple] = []
+        self.row_bytes = 0  # the text the rows carry
+        self.issues: list[ImportIssue] = []
+        self.records = 0
 
-def _flush(batch: ImportBatch, rows: list[tuple], issues: list[ImportIssue], records: int, handle) -> None:
-    if rows:
-        staged_debts_copy(rows=rows)
-        rows.clear()
-    if issues:
-        ImportIssue.objects.bulk_create(issues, batch_size=1000)
-        issues.clear()
-    position = handle.tell() if not handle.closed else batch.file_size
-    _progress(batch, records_read=records, bytes_read=min(position, batch.file_size))
+    def add_issue(self, error: LineError) -> None:
+        self.issues.append(
+            ImportIssue(
+                batch=self.batch,
+                line_no=error.line_no,
+                piece_id=error.piece_id or "",
+                field=error.field[:40],
+                value=error.value[:200],
+                message=error.message[:300],
+            )
+        )
+        if len(self.issues) >= ISSUE_CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        """Rows into the staging table, issues into theirs, then the progress."""
+        if self.rows:
+            staged_debts_copy(rows=self.rows)
+            self.rows.clear()
+            self.row_bytes = 0
+        if self.issues:
+            ImportIssue.objects.bulk_create(self.issues, batch_size=ISSUE_CHUNK)
+            self.issues.clear()
+        batch, handle = self.batch, self.handle
+        position = handle.tell() if not handle.closed else batch.file_size
+        _progress(batch, records_read=self.records, bytes_read=min(position, batch.file_size))
 
 
 def import_file_discard(*, batch: ImportBatch) -> None:
@@ -253,26 +273,56 @@ def import_file_discard(*, batch: ImportBatch) -> None:
 
 def import_batch_confirm(*, dry_run_batch: ImportBatch, user=None) -> ImportBatch:
     """After a dry run, the real import of the same file, same mode."""
+    return _batch_from_dry_run(
+        dry_run_batch,
+        states=(ImportBatch.State.DONE,),
+        refused="Seul un essai à blanc terminé peut être confirmé.",
+        mode=None,
+        dry_run=False,
+        user=user,
+    )
+
+
+def import_batch_dry_run_again(*, dry_run_batch: ImportBatch, mode: str, user=None) -> ImportBatch:
+    """After a dry run (done, or rejected in "tout ou rien"), a new dry run of the same file in
+    ``mode``: the agent switches between "tout ou rien" and "partiel" without uploading again."""
+    if mode not in ImportBatch.Mode.values:
+        raise ImportRefused("Choisissez le mode d'import.")
+    return _batch_from_dry_run(
+        dry_run_batch,
+        states=(ImportBatch.State.DONE, ImportBatch.State.REJECTED),
+        refused="Seul un essai à blanc terminé peut être refait dans un autre mode.",
+        mode=mode,
+        dry_run=True,
+        user=user,
+    )
+
+
+def _batch_from_dry_run(
+    dry_run_batch: ImportBatch, *, states, refused: str, mode: str | None, dry_run: bool, user
+) -> ImportBatch:
+    """A new batch of a finished dry run's file (its own copy); the dry run's copy is then deleted."""
     with transaction.atomic():
         # Locked while its copy is copied: import_files_purge deletes it under the same lock.
         dry_run_batch = ImportBatch.objects.select_for_update().get(pk=dry_run_batch.pk)
-        if not dry_run_batch.dry_run or dry_run_batch.state != ImportBatch.State.DONE:
-            raise ImportRefused("Seul un essai à blanc terminé peut être confirmé.")
-        _refuse_if_already_imported(dry_run_batch.client, dry_run_batch.file_sha256)
+        if not dry_run_batch.dry_run or dry_run_batch.state not in states:
+            raise ImportRefused(refused)
+        if not dry_run:
+            _refuse_if_already_imported(dry_run_batch.client, dry_run_batch.file_sha256)
         if not dry_run_batch.file_path or not os.path.exists(dry_run_batch.file_path):
             raise ImportRefused("Le fichier de cet essai à blanc n'est plus disponible : déposez-le à nouveau.")
-        real = import_batch_create(
+        batch = import_batch_create(
             client=dry_run_batch.client,
             fmt=dry_run_batch.fmt,
             path=Path(dry_run_batch.file_path),
             filename=dry_run_batch.filename,
-            mode=dry_run_batch.mode,
-            dry_run=False,
+            mode=mode or dry_run_batch.mode,
+            dry_run=dry_run,
             encoding=dry_run_batch.encoding,
             user=user,
         )
-    import_file_discard(batch=dry_run_batch)  # the real batch has its own copy
-    return real
+    import_file_discard(batch=dry_run_batch)  # the new batch has its own copy
+    return batch
 
 
 # --- Retention of the received copies ------------------------------------------------

@@ -5,6 +5,8 @@ import secrets
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Value
+from django.db.models.functions import Replace, Upper
 from django.utils import timezone
 
 from debts.models import DebtorReference, LinkAttempt, ReferenceLink
@@ -33,11 +35,17 @@ def reference_link(*, user, client: TipiClient, reference: str, access_code: str
                 "Trop d'essais infructueux : pour votre sécurité, réessayez dans 15 minutes "
                 "ou contactez le service qui vous a envoyé la facture."
             )
-        debtor = DebtorReference.objects.filter(client=client, reference=reference.strip()).first()
         typed = "".join(access_code.split()).upper()
-        # Compare in constant time, and against a dummy when the reference is unknown.
-        expected = debtor.access_code if debtor else "-" * len(typed)
-        succeeded = debtor is not None and secrets.compare_digest(typed.encode(), expected.encode())
+        debtor = None
+        # The reference as typed, case and spaces aside (as the code): usually one candidate; two
+        # references that differ only so ("dup 01", "DUP01") are told apart by their codes.
+        for candidate in _references_like(client, reference):
+            if secrets.compare_digest(typed.encode(), candidate.access_code.encode()):
+                debtor = candidate
+        if debtor is None:
+            # Compare in constant time, against a dummy when the reference is unknown too.
+            secrets.compare_digest(typed.encode(), ("-" * len(typed)).encode())
+        succeeded = debtor is not None
         LinkAttempt.objects.create(user=user, succeeded=succeeded)
         if succeeded:
             ReferenceLink.objects.get_or_create(user=user, debtor=debtor)
@@ -47,6 +55,18 @@ def reference_link(*, user, client: TipiClient, reference: str, access_code: str
             "La référence ou le code d'accès est incorrect. Recopiez-les tels qu'ils figurent sur votre facture."
         )
     return debtor
+
+
+def _references_like(client: TipiClient, reference: str) -> list[DebtorReference]:
+    """The client's debtor references equal to the typed one once spaces are dropped and case ignored."""
+    key = "".join(reference.split()).upper()
+    if not key:
+        return []
+    return list(
+        DebtorReference.objects.filter(client=client)
+        .annotate(key=Replace(Upper("reference"), Value(" "), Value("")))
+        .filter(key=key)
+    )
 
 
 def reference_link_by_staff(*, debtor: DebtorReference, user, staff) -> ReferenceLink:

@@ -14,17 +14,16 @@ from django.conf import settings
 from django.db import connection
 from django.db import transaction as db_transaction
 
-from debts.services.debts import debt_payment_received
-from payments.models import ReturnNotice, TipiClient, Transaction
+from payments.models import ReturnNotice, Transaction
 from payments.returns import queries
-from payments.returns.queries import LockedTransaction
+from payments.services.results import SOURCE_CLASSIC_RETURN, transaction_result_apply
+from payments.services.transaction_rows import LockedTransaction, transaction_lock
 from payments.tipi import InvalidUrlRetour, UrlRetour, parse_url_retour
 from tipiportal.network import rate_limit_consume
 
 logger = logging.getLogger(__name__)
 
 Outcome = ReturnNotice.Outcome
-RESULT_STATES = {"P": Transaction.State.PAID, "R": Transaction.State.REFUSED, "A": Transaction.State.CANCELLED}
 
 # What is read of a POST's body. From TIPI's addresses, as much as ever: TIPI is never limited.
 TIPI_BODY_LIMIT = 64 * 1024
@@ -194,14 +193,20 @@ def _budget_key(remote_addr: str | None) -> str:
     return str(address)
 
 
-def _within_budget(remote_addr: str | None) -> bool:
+def junk_budget_allows(remote_addr: str | None, *, scope: str) -> bool:
+    """The same per-address budget for another endpoint's junk (PayFiP's urlnotif: unknown idOps);
+    the DGFiP's addresses (TIPI_RETURN_ALLOWED_IPS) are never limited."""
+    return _from_tipi(remote_addr) or _within_budget(remote_addr, scope=scope)
+
+
+def _within_budget(remote_addr: str | None, *, scope: str = _BUDGET_SCOPE) -> bool:
     """Count one refused or malformed notice against its address's budget (atomic counter).
 
     Past the budget only the counter keeps it; the log says so at the 1st, 2nd, 4th, 8th…
     notice of a window, so that a flood does not move from the table to the journal.
     """
     rate = settings.RETURNS_JUNK_BUDGET
-    hit = rate_limit_consume(scope=_BUDGET_SCOPE, value=_budget_key(remote_addr), rate=rate)
+    hit = rate_limit_consume(scope=scope, value=_budget_key(remote_addr), rate=rate)
     if hit.allowed:
         return True
     if hit.count & (hit.count - 1) == 0:
@@ -259,9 +264,10 @@ def _mismatches(transaction: LockedTransaction, retour: UrlRetour) -> list[str]:
 def _process(notice: StoredNotice) -> str:
     """Parse strictly and apply once, inside the caller's database transaction.
 
-    The transaction row is locked: a repeat is a no-op (`duplicate`), a contradiction (R after
-    P, another NUMAUTO) is recorded and not applied (`conflict`), a late `P` is applied and
-    flagged. Forged or broken notices change nothing; one without OBJET is left to staff.
+    The transaction row is locked and the result applied by `transaction_result_apply` (P/V paid,
+    R/Z refused, A cancelled; a repeat is a `duplicate`, a contradiction a `conflict`, a late
+    payment applied and flagged, an unknown code left to staff as `review`). Forged or broken
+    notices change nothing; one without OBJET is left to staff.
     """
     triage = notice.triage or _triage(notice.body, notice.remote_addr)
     retour = triage.retour
@@ -269,7 +275,7 @@ def _process(notice: StoredNotice) -> str:
         return _close(notice, triage.outcome, triage.detail)
     if not retour.objet:
         return _close_without_token(notice, retour)
-    transaction = queries.transaction_lock(retour.objet)
+    transaction = transaction_lock(retour.objet)
     result = retour.resultrans
     if transaction is None:
         return _close(notice, Outcome.UNMATCHED, "aucune transaction pour ce jeton", resultrans=result)
@@ -281,41 +287,11 @@ def _process(notice: StoredNotice) -> str:
 
 def _apply_result(notice: StoredNotice, transaction: LockedTransaction, retour: UrlRetour) -> str:
     """Only ever reached through OBJET (the attempt's unguessable token)."""
-    result = retour.resultrans
-    current = transaction.resultrans
-    flags: list[str] = []
-
-    def close(outcome: str, detail: str = "") -> str:
-        return _close(notice, outcome, detail, flags, transaction.id, result)
-
-    if current == result and (result != "P" or transaction.numauto == retour.numauto):
-        return close(Outcome.DUPLICATE)
-    if current == "P":
-        # Money was already taken: nothing may overturn it (R/A after P, another NUMAUTO).
-        return close(
-            Outcome.CONFLICT, f"{result} (NUMAUTO {retour.numauto or '–'}) après P (NUMAUTO {transaction.numauto})"
-        )
-    if current and result != "P":
-        return close(Outcome.CONFLICT, f"{result} après {current}")
-    if result == "P" and transaction.state != Transaction.State.PENDING:
-        # A late P (the user gave up, or a refusal came first): money was taken, apply it.
-        flags.append(f"late_after_{transaction.state}")
-    if result == "P":
-        if transaction.debt_id is not None:
-            flags += debt_payment_received(debt_id=transaction.debt_id)
-        if transaction.saisie == Transaction.Saisie.ACTIVATION:
-            _client_activated(transaction.client_id)
-    transaction.flags = sorted(set(transaction.flags) | set(flags))
-    queries.transaction_settle(
-        transaction, state=RESULT_STATES[result], resultrans=result, numauto=retour.numauto, dattrans=retour.dattrans
+    applied = transaction_result_apply(
+        transaction=transaction,
+        resultrans=retour.resultrans,
+        numauto=retour.numauto,
+        dattrans=retour.dattrans,
+        source=SOURCE_CLASSIC_RETURN,
     )
-    return close(Outcome.APPLIED)
-
-
-def _client_activated(client_id: int) -> None:
-    """An activation return (SAISIE=X, P): the client becomes active (annex 11), and its history says why."""
-    client = TipiClient.objects.select_for_update().get(pk=client_id)
-    if client.state == TipiClient.State.NEW:
-        client.state = TipiClient.State.ACTIVE
-        client._change_reason = TipiClient.ACTIVATED_REASON
-        client.save(update_fields=["state"])
+    return _close(notice, applied.outcome, applied.detail, applied.flags, transaction.id, retour.resultrans)

@@ -8,7 +8,14 @@ from django.db import IntegrityError
 from django.db import transaction as db_transaction
 
 from debts.models import Debt
-from payments.models import NUMCLI_MESSAGE, WEBSERVICE_REGIE_ONLY_MESSAGE, ClientProtocol, TipiClient, Transaction
+from payments.models import (
+    NUMCLI_MESSAGE,
+    ROLMRE_CODE_RECETTE_MESSAGE,
+    WEBSERVICE_REGIE_ONLY_MESSAGE,
+    ClientProtocol,
+    TipiClient,
+    Transaction,
+)
 from payments.services.transactions import return_url, transaction_start
 from payments.tipi import Anomaly, is_valid_numcli, test_url_params
 
@@ -80,10 +87,7 @@ def _client_errors(
         error("online_delay_days", "Le délai de mise en ligne est compris entre 10 et 360 jours.")
     if protocol == ClientProtocol.ROLMRE:
         if not _CODE_RECETTE_RE.fullmatch(code_recette):
-            error(
-                "code_recette",
-                "Pour un client ROLMRE, le code recette (ROLREC) comporte 2 lettres ou chiffres, sans accent.",
-            )
+            error("code_recette", ROLMRE_CODE_RECETTE_MESSAGE)
     elif code_recette:
         error("code_recette", "Le code recette ne concerne que les clients ROLMRE : laissez-le vide.")
     if mode not in TipiClient.Mode.values:

@@ -7,6 +7,7 @@ transaction, with the row locked.
 import datetime
 import logging
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction as db_transaction
@@ -17,7 +18,11 @@ from django.utils import timezone
 from debts.models import Debt
 from debts.services.debts import debt_payment_anomalies
 from payments.models import TipiClient, Transaction
-from payments.tipi import Anomaly, InvalidUrlAller, build_url_aller
+from payments.payfip import PayfipFault, PayfipUnavailable
+from payments.services import payfip
+from payments.services.payfip import client_uses_webservice
+from payments.services.payfip_schedule import payfip_first_check_delay
+from payments.tipi import Anomaly, InvalidUrlAller, build_url_aller, check_url_aller, normalise_objet
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +36,37 @@ class PaymentRefused(Exception):
         self.values = dict(values or {})  # fill the texts' blanks: R6's DATTRANS, R11's date
 
     def messages(self, saisie: str) -> list[tuple[Anomaly, str]]:
-        return [(anomaly, anomaly.message(saisie, **self.values)) for anomaly in self.anomalies]
+        """The texts for the portal's pages (Anomaly.portal_message: never a button of TIPI's window)."""
+        return [(anomaly, anomaly.portal_message(saisie, **self.values)) for anomaly in self.anomalies]
+
+
+PAYFIP_UNAVAILABLE_MESSAGE = (
+    "Le service de paiement PayFiP ne répond pas pour le moment : aucun paiement n'a été créé. "
+    "Réessayez dans quelques minutes."
+)
+
+
+@dataclass(frozen=True)
+class PayfipFaultField:
+    """Where a PayFiP refusal is shown: with no field, above the form (the views read `.field`)."""
+
+    code: str
+    field: str | None = None
+
+
+class PayfipRefused(PaymentRefused):
+    """PayFiP refused to create the operation (its code and French text), or could not be reached."""
+
+    def __init__(self, message: str, code: str):
+        super().__init__([])
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.code
+
+    def messages(self, saisie: str) -> list[tuple[Anomaly, str]]:
+        return [(PayfipFaultField(self.code), self.message)]
 
 
 def return_url() -> str:
@@ -61,19 +96,21 @@ def transaction_start(
     `user`'s, and those `session_public_ids` names (the attempts the caller's browser session
     started, payments.session). Anyone else's stays live: both may go to TIPI, whose first `P`
     moves the debt on (R6 for any attempt after it); a `P` on the other is still applied, flagged.
+
+    A client in web-service mode creates a PayFiP operation instead (`_webservice_start`).
     """
     today = today or timezone.localdate()
+    owner = {"user": user, "session_public_ids": session_public_ids}
+    if client_uses_webservice(client):
+        return _webservice_start(
+            client=client, refdet=refdet, amount_cents=amount_cents, email=email, saisie=saisie, debt=debt,
+            today=today, **owner,
+        )  # fmt: skip
     protocol = client.tipi_protocol
     with db_transaction.atomic():
-        anomalies: list[Anomaly] = []
-        if saisie in ("M", "A") and client.state != TipiClient.State.ACTIVE:
-            anomalies.append(Anomaly("T5", "numcli", protocol))
-        superseded: list[int] = []
-        if debt is not None:
-            # Lock order transactions → debt, as the return path does, so the two never deadlock.
-            superseded = _owned_pending_locked(debt=debt, user=user, session_public_ids=session_public_ids)
-            debt = Debt.objects.select_for_update().get(pk=debt.pk)
-            anomalies += debt_payment_anomalies(debt=debt, amount_cents=amount_cents, today=today)
+        anomalies, superseded, debt = _controls_locked(
+            client=client, saisie=saisie, debt=debt, amount_cents=amount_cents, today=today, **owner
+        )
         transaction = Transaction(client=client, debt=debt, saisie=saisie, email=email, user=user)
         url_params = (
             dict(params)
@@ -95,17 +132,131 @@ def transaction_start(
             anomalies += exc.anomalies
         if anomalies:
             raise PaymentRefused(anomalies, _message_values(debt, today))
-        if superseded:
-            Transaction.objects.filter(pk__in=superseded).update(state=Transaction.State.ABANDONED)
-        transaction.refdet = url_params["refdet"]
-        transaction.amount_cents = int(url_params["montant"])
-        transaction.email = url_params["mel"]
-        transaction.params = url_params
-        transaction.url = url
-        transaction.save()
+        _transaction_save(transaction, superseded=superseded, sent=url_params, url=url)
     # The public id, not the OBJET token: the token stays out of the logs.
     logger.info("transaction started id=%s client=%s saisie=%s", transaction.public_id, client.numcli, saisie)
     return transaction
+
+
+def _controls_locked(
+    *,
+    client: TipiClient,
+    saisie: str,
+    debt: Debt | None,
+    amount_cents: int,
+    user,
+    session_public_ids: Collection[str],
+    today: datetime.date,
+) -> tuple[list[Anomaly], list[int], Debt | None]:
+    """The controls that need the database (inside the caller's atomic block), with the rows
+    they read locked: the anomalies, the owner's pending attempts to supersede, the locked debt."""
+    anomalies: list[Anomaly] = []
+    if saisie in ("M", "A") and client.state != TipiClient.State.ACTIVE:
+        anomalies.append(Anomaly("T5", "numcli", client.tipi_protocol))
+    superseded: list[int] = []
+    if debt is not None:
+        # Lock order transactions → debt, as the return path does, so the two never deadlock.
+        superseded = _owned_pending_locked(debt=debt, user=user, session_public_ids=session_public_ids)
+        debt = Debt.objects.select_for_update().get(pk=debt.pk)
+        anomalies += debt_payment_anomalies(debt=debt, amount_cents=amount_cents, today=today)
+    return anomalies, superseded, debt
+
+
+def _transaction_save(transaction: Transaction, *, superseded: list[int], sent: dict[str, str], url: str) -> None:
+    if superseded:
+        Transaction.objects.filter(pk__in=superseded).update(state=Transaction.State.ABANDONED)
+    transaction.refdet = sent["refdet"]
+    transaction.amount_cents = int(sent["montant"])
+    transaction.email = sent["mel"]
+    transaction.params = sent
+    transaction.url = url
+    transaction.save()
+
+
+def _webservice_start(
+    *,
+    client: TipiClient,
+    refdet: str,
+    amount_cents: int,
+    email: str,
+    saisie: str,
+    debt: Debt | None,
+    user,
+    session_public_ids: Collection[str],
+    today: datetime.date,
+) -> Transaction:
+    """SAISIE W (a citizen, M or A on the portal) or T/X (the console) for a web-service client.
+
+    The controls run first; PayFiP is then asked for the operation (creerPaiementSecurise)
+    outside any lock, since it may take PAYFIP_TIMEOUT seconds; the controls run again, locked,
+    and the Transaction is saved with the idOp and what was sent. A PayFiP fault, PayFiP out of
+    reach or a control failing the second time raises PaymentRefused and saves nothing (an idOp
+    never opened is purged by PayFiP the next night).
+    """
+    owner = {"user": user, "session_public_ids": session_public_ids}
+    sent = {
+        "numcli": client.numcli,
+        "exer": str((debt.issued_on if debt is not None and debt.issued_on else today).year),
+        "refdet": refdet,
+        "montant": str(amount_cents),
+        "mel": email,
+        "objet": normalise_objet((debt.label if debt is not None else "") or client.label),
+        "saisie": "W" if saisie in (Transaction.Saisie.MANUAL, Transaction.Saisie.ACCOUNT) else saisie,
+        "urlnotif": payfip.notify_url(),
+        "urlredirect": payfip.redirect_url(),
+    }
+    if not sent["objet"]:
+        del sent["objet"]
+    # The classic controls of the same values (formats, amount bounds, MEL) with their French texts;
+    # urlnotif stands for URLCL, which a régie requires; SAISIE M for W, whose values are not imposed.
+    shape = {name: sent[name] for name in ("numcli", "refdet", "montant", "mel") if name in sent}
+    format_anomalies = check_url_aller({**shape, "urlcl": sent["urlnotif"], "saisie": "M"}, client.tipi_protocol)
+
+    def controls_locked() -> tuple[list[int], Debt | None]:
+        locked = _controls_locked(
+            client=client, saisie=saisie, debt=debt, amount_cents=amount_cents, today=today, **owner
+        )
+        anomalies, superseded, locked_debt = locked
+        if format_anomalies or anomalies:
+            raise PaymentRefused(format_anomalies + anomalies, _message_values(locked_debt, today))
+        return superseded, locked_debt
+
+    with db_transaction.atomic():
+        controls_locked()  # nothing is written: PayFiP is not kept waiting behind row locks
+    idop = _payfip_operation_create(sent)
+    with db_transaction.atomic():
+        try:
+            superseded, debt = controls_locked()  # again: the debt may have been paid meanwhile
+        except PaymentRefused:
+            logger.warning("PayFiP operation %s left unused: the payment is no longer allowed", idop)
+            raise
+        transaction = Transaction(
+            client=client,
+            debt=debt,
+            saisie=saisie,
+            email=email,
+            user=user,
+            idop=idop,
+            payfip_next_check_at=timezone.now() + payfip_first_check_delay(),
+        )
+        _transaction_save(transaction, superseded=superseded, sent=sent, url=payfip.payment_page_url(idop))
+    logger.info("transaction started id=%s client=%s saisie=%s (PayFiP web service)", transaction.public_id,
+                client.numcli, sent["saisie"])  # fmt: skip
+    return transaction
+
+
+def _payfip_operation_create(sent: dict[str, str]) -> str:
+    """creerPaiementSecurise; PaymentRefused with PayFiP's own text when it refuses or cannot be reached."""
+    try:
+        return payfip.payfip_client().create_payment(**{**sent, "montant": int(sent["montant"])})
+    except PayfipFault as fault:
+        logger.warning("PayFiP refused the operation: %s %s", fault.code, fault.message)
+        raise PayfipRefused(
+            f"Le service de paiement PayFiP refuse ce paiement : {fault.message.strip()} ({fault.code}).", fault.code
+        ) from None
+    except PayfipUnavailable:
+        logger.exception("PayFiP could not create the operation")
+        raise PayfipRefused(PAYFIP_UNAVAILABLE_MESSAGE, "unavailable") from None
 
 
 def _owned_pending_locked(*, debt: Debt, user, session_public_ids: Collection[str]) -> list[int]:

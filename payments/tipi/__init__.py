@@ -2,7 +2,8 @@
 
 Stdlib only, no Django: formats and controls of the URL aller (annexes 4, 6, 10),
 REFDET composition per protocol, the annex-10 anomaly codes with their French
-messages, test/activation values (annexes 6, 11) and a strict URL retour parser.
+messages, test/activation values (annexes 6, 11), a strict URL retour parser and
+the result codes (RESULTRANS: TIPI's P R A, PayFiP's debit V Z, unknown ones).
 """
 
 from .activation import (
@@ -19,7 +20,6 @@ from .protocol import (
     MONTANT_MIN,
     PORTAL_PROTOCOLS,
     REFDET_PATTERNS,
-    RESULTRANS_VALUES,
     SAISIES,
     TEST_SAISIES,
     Protocol,
@@ -30,8 +30,22 @@ from .protocol import (
     is_valid_refdet,
     is_valid_urlcl,
     montant_block_code,
+    urlcl_address_problems,
 )
-from .refdet import INVOICE_MAX_LENGTH, compose_refdet, regie_refdet
+from .refdet import INVOICE_MAX_LENGTH, compose_refdet, refdet_as_printed, regie_refdet
+from .resultrans import (
+    DEBIT_RESULTS,
+    PAID_RESULTS,
+    REFUSED_RESULTS,
+    RESULTRANS_VALUES,
+    Means,
+    ResultKind,
+    is_well_formed_resultrans,
+    numauto_required,
+    resultrans_kind,
+    resultrans_label,
+    resultrans_means,
+)
 from .url_aller import (
     PARAM_ORDER,
     TEST_MONTANT,
@@ -53,13 +67,16 @@ from .url_retour import (
 
 __all__ = [
     "ANOMALY_CODES",
+    "DEBIT_RESULTS",
     "DEFAULT_FIELDS",
     "INVOICE_MAX_LENGTH",
     "MONTANT_MAX_EXCLUSIVE",
     "MONTANT_MIN",
+    "PAID_RESULTS",
     "PARAM_ORDER",
     "PORTAL_PROTOCOLS",
     "REFDET_PATTERNS",
+    "REFUSED_RESULTS",
     "RESULTRANS_VALUES",
     "RETOUR_PARAM_ORDER",
     "ROLMRE_TEST_REFDET_AS_PRINTED",
@@ -74,7 +91,9 @@ __all__ = [
     "Anomaly",
     "InvalidUrlAller",
     "InvalidUrlRetour",
+    "Means",
     "Protocol",
+    "ResultKind",
     "UrlRetour",
     "build_url_aller",
     "check_url_aller",
@@ -87,12 +106,19 @@ __all__ = [
     "is_valid_objet",
     "is_valid_refdet",
     "is_valid_urlcl",
+    "is_well_formed_resultrans",
     "make_anomaly",
     "montant_block_code",
     "normalise_objet",
+    "numauto_required",
     "parse_dattrans",
     "parse_url_retour",
+    "refdet_as_printed",
     "regie_refdet",
+    "resultrans_kind",
+    "resultrans_label",
+    "resultrans_means",
     "test_url_params",
     "url_aller_endpoint",
+    "urlcl_address_problems",
 ]

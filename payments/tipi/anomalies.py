@@ -303,6 +303,18 @@ RULES: dict[str, str] = {
     "U2": "protocoles 1 à 3 : URLCL servi mais pas au format http://, ou de 250 caractères ou plus",
 }
 
+# The portal's own wording, where a spec text would not fit the page that shows it: annex 10's
+# texts are what TIPI shows in its pop-up (kept word for word above, and by the sandbox); when
+# the portal runs the same control on its own form first, it says the spec's meaning in words
+# that fit there. M4 in the manual column tells to click "Fermer la fenêtre", a button of TIPI's
+# window only: on the portal's form the amount is corrected in place. Code -> {saisie: text}.
+PORTAL_TEXTS: dict[str, dict[str, str]] = {
+    "M4": {
+        "M": "Ce montant ne correspond pas à la référence saisie. Corrigez-le : recopiez le montant "
+        "indiqué sur votre Avis des Sommes à Payer (2).",
+    },
+}
+
 # Footnote markers, with or without the space the spec sometimes leaves before them.
 _FOOTNOTE_1 = re.compile(r"(Trésorerie) ?\(1\)")
 _FOOTNOTE_2 = re.compile(r"(Avis des Sommes à [Pp]ayer) ?\(2\)")
@@ -351,6 +363,14 @@ class Anomaly:
     def rule(self) -> str:
         """The control behind the code, in French (for staff, not for the payer)."""
         return RULES[self.code]
+
+    def portal_message(self, saisie: str | None, **values: object) -> str:
+        """The message the portal shows on its own pages: its own wording where annex 10's would
+        point at TIPI's window (PORTAL_TEXTS), the spec's text otherwise (``message``)."""
+        text = PORTAL_TEXTS.get(self.code, {}).get(saisie or "")
+        if text is None:
+            return self.message(saisie, **values)
+        return _resolve_footnotes(text, self.protocol)
 
     def message(self, saisie: str | None, **values: object) -> str:
         """Return the spec's French message for this anomaly in the column of ``saisie``.

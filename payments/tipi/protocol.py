@@ -12,8 +12,10 @@ which TIPI refuses.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from enum import IntEnum
+from urllib.parse import urlsplit
 
 
 class Protocol(IntEnum):
@@ -69,8 +71,6 @@ PORTAL_PROTOCOLS: tuple[Protocol, ...] = tuple(Protocol)
 SAISIES: tuple[str, ...] = ("M", "A", "T", "X")
 #: The two SAISIE values of annex 6 (imposed test/activation values).
 TEST_SAISIES: tuple[str, ...] = ("T", "X")
-#: RESULTRANS values (annex 4): payée, refusée, annulée.
-RESULTRANS_VALUES: tuple[str, ...] = ("P", "R", "A")
 
 #: Amount bounds in cents (annex 10, M2 and M3): a card payment over the Internet is
 #: refused from 1500 EUR upwards and below 1 EUR.
@@ -155,3 +155,43 @@ def is_valid_urlcl(value: str) -> bool:
     """
     match = _URLCL_PREFIX_RE.match(value)
     return match is not None and len(value) > match.end() and len(value) < URLCL_MAX_EXCLUSIVE
+
+
+#: Host names that never designate a public address (RFC 6761, 6762, 8375, ICANN's .internal).
+_PRIVATE_NAME_SUFFIXES: tuple[str, ...] = (".localhost", ".local", ".home.arpa", ".internal", ".test", ".invalid")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def urlcl_address_problems(value: str) -> list[str]:
+    """What TIPI refuses in URLCL's address, in French; empty when it may receive the return.
+
+    §4.3.1 and annexes 4 and 6: "une adresse IP publique et non privée", and "seuls les ports
+    par défaut sont autorisés, protocole http port 80 et protocole https port 443". An address
+    given as an IP must be global (not private, loopback, link-local or reserved); a name must
+    not be one that never resolves publicly (``localhost``, a single label, ``.local``...).
+    Names are not resolved here (pure function): a caller that may use the network does it.
+    """
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return [f"adresse illisible : {value[:80]!r}"]
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS:
+        return ["l'adresse doit commencer par http:// ou https://"]
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        return ["l'adresse ne nomme aucun serveur"]
+    problems: list[str] = []
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None:
+        if not address.is_global:
+            problems.append(f"{host} n'est pas une adresse IP publique (adresse privée, locale ou réservée)")
+    elif host == "localhost" or "." not in host or host.endswith(_PRIVATE_NAME_SUFFIXES):
+        problems.append(f"{host} n'est pas un nom de serveur public")
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        problems.append(f"port {port} : seuls les ports par défaut sont autorisés (http port 80, https port 443)")
+    return problems

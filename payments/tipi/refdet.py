@@ -234,3 +234,21 @@ def compose_refdet(protocol: Protocol | int, **parts: object) -> str:
     if not REFDET_PATTERNS[protocol].fullmatch(refdet):  # pragma: no cover - by construction
         raise ValueError(f"refdet: composed value {refdet!r} does not match protocol {protocol.name}")
     return refdet
+
+
+def refdet_as_printed(protocol: Protocol | int, refdet: str) -> str:
+    """The reference as the citizen reads it on the bill, in French, from a REFDET of this protocol.
+
+    * INDIGO and PES V2: ``Exercice 2026, titre n° 00000123, ordre n° 000001`` (the fixed
+      widths of annex 4: year 4, title 8, order 6);
+    * ROLMRE: ``Facture n° 8698509103613 de 2026`` (ROLDET, the water bill's number, and ROLEX);
+    * Régie, or a REFDET that does not have its protocol's format: the REFDET itself.
+    """
+    protocol = Protocol(protocol)
+    if not REFDET_PATTERNS[protocol].fullmatch(refdet):
+        return refdet
+    if protocol in (Protocol.INDIGO, Protocol.PESV2):
+        return f"Exercice {refdet[:4]}, titre n° {refdet[4:12]}, ordre n° {refdet[12:18]}"
+    if protocol is Protocol.ROLMRE:
+        return f"Facture n° {refdet[8:21]} de {refdet[:4]}"
+    return refdet

@@ -1,4 +1,4 @@
-"""URL retour: the form TIPI POSTs to URLCL after a card payment (annexes 4 and 6).
+"""URL retour: the form TIPI POSTs to URLCL after a payment (annexes 4 and 6; PayFiP's debit too).
 
 The return is not signed and URLCL is public: anyone can POST anything to it. The
 parser is therefore strict: every value must have the format of the spec, and every
@@ -19,13 +19,20 @@ from urllib.parse import quote, unquote_plus, urlencode
 
 from .protocol import (
     ANY_REFDET_PATTERN,
-    RESULTRANS_VALUES,
     SAISIES,
     is_valid_exer,
     is_valid_mel,
     is_valid_montant_format,
     is_valid_numcli,
     is_valid_objet,
+)
+from .resultrans import (
+    PAID_RESULTS,
+    RESULTRANS_VALUES,
+    ResultKind,
+    is_well_formed_resultrans,
+    numauto_required,
+    resultrans_kind,
 )
 
 #: Parameters of the URL retour in the order of annex 6's syntax, then PayFiP's
@@ -67,8 +74,9 @@ class UrlRetour:
     """A parsed URL retour; attribute names are the spec's parameters in lower case.
 
     ``montant`` is in cents; ``numauto`` may be "" when the payment was refused or
-    cancelled; ``dattrans`` is TIPI's (Paris) date of the transaction; ``heurtrans``
-    is PayFiP's HHMM, None when not sent.
+    cancelled (and on a debit, V); ``dattrans`` is TIPI's (Paris) date of the
+    transaction; ``heurtrans`` is PayFiP's HHMM, None when not sent. ``resultrans``
+    is one ASCII letter, possibly a code the portal does not know (``is_known_result``).
     """
 
     numcli: str
@@ -85,8 +93,13 @@ class UrlRetour:
 
     @property
     def is_paid(self) -> bool:
-        """True when the card payment went through (RESULTRANS=P): the only case to process."""
-        return self.resultrans == "P"
+        """True when money was taken: by card (P) or by single SEPA debit (V)."""
+        return self.resultrans in PAID_RESULTS
+
+    @property
+    def is_known_result(self) -> bool:
+        """False for a well-formed code the portal does not know (kept for staff, changes nothing)."""
+        return resultrans_kind(self.resultrans) is not ResultKind.UNKNOWN
 
 
 def format_dattrans(value: datetime.date) -> str:
@@ -189,8 +202,10 @@ def parse_url_retour(body: bytes | str) -> UrlRetour:
     Accepts bytes (ASCII/UTF-8) or text, names in any case, RESULTRANS or
     RESULTTRANS; ignores unknown names. Required: NUMCLI (6 digits), REFDET (6 to 30
     ``[A-Za-z0-9]``, the protocol being unknown here), MONTANT (1 to 6 digits), MEL
-    (6 to 80 characters with "@" and "."), SAISIE (M, A, T, X), RESULTRANS (P, R, A),
-    DATTRANS (JJMMSSAA, a real date), NUMAUTO (non-empty when RESULTRANS=P).
+    (6 to 80 characters with "@" and "."), SAISIE (M, A, T, X), RESULTRANS (one ASCII
+    letter: P, V, R, Z, A are known, another letter is parsed and left for the caller to
+    treat as unknown), DATTRANS (JJMMSSAA, a real date), NUMAUTO (non-empty when
+    RESULTRANS=P; optional otherwise, a debit V included).
     Optional: EXER (4 digits), OBJET (``[A-Za-z0-9 ]``, under 100), HEURTRANS (HHMM).
     """
     problems: list[str] = []
@@ -231,14 +246,16 @@ def parse_url_retour(body: bytes | str) -> UrlRetour:
     montant = required("montant", is_valid_montant_format, "1 à 6 chiffres, en centimes")
     mel = required("mel", is_valid_mel, "6 à 80 caractères avec « @ » et « . »")
     saisie = required("saisie", lambda v: v in SAISIES, "M, A, T ou X attendu")
-    resultrans = required("resultrans", lambda v: v in RESULTRANS_VALUES, "P, R ou A attendu")
+    resultrans = required(
+        "resultrans", is_well_formed_resultrans, f"une lettre attendue, connues : {', '.join(RESULTRANS_VALUES)}"
+    )
 
     numauto = fields.get("numauto", "")
     if numauto == "":
         # TIPI sends no authorisation number when the payment is refused or
-        # cancelled; a paid transaction always has one.
-        if resultrans == "P":
-            problems.append("NUMAUTO absent alors que RESULTRANS=P")
+        # cancelled; a card payment always has one.
+        if resultrans is not None and numauto_required(resultrans):
+            problems.append(f"NUMAUTO absent alors que RESULTRANS={resultrans}")
     elif not _NUMAUTO_RE.fullmatch(numauto):
         problems.append(f"NUMAUTO invalide (1 à 16 caractères a-z A-Z 0-9) : {_shown(numauto)}")
 

@@ -9,10 +9,10 @@ import segno
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
-from django.contrib.auth.views import redirect_to_login
+from django.contrib.auth.views import PasswordChangeView, redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
@@ -31,7 +31,7 @@ from staff.auth.services import (
     staff_password_check,
 )
 from tipiportal.network import client_ip
-from tipiportal.roles import administrator_required, second_factor_missing, second_factor_needed
+from tipiportal.roles import administrator_required, agent_required, second_factor_missing, second_factor_needed
 
 PENDING = "staff_login_pending"
 PENDING_SECONDS = 600  # between the password and the code
@@ -205,3 +205,15 @@ def otp_device_reset(request: HttpRequest, pk: int) -> HttpResponse:
         "puis nouvel enrôlement.",
     )
     return redirect("staff_auth:devices")
+
+
+class _StaffPasswordChange(PasswordChangeView):
+    template_name = "staff/password_change.html"
+    success_url = reverse_lazy("staff:home")
+
+    def form_valid(self, form):
+        messages.success(self.request, "Votre mot de passe est changé.")
+        return super().form_valid(form)  # keeps this session logged in (update_session_auth_hash)
+
+
+staff_password_change = agent_required(_StaffPasswordChange.as_view())

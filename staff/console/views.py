@@ -57,7 +57,8 @@ def _notice_fields(notice: ReturnNotice) -> dict[str, str]:
     dattrans = fields.get("DATTRANS", "")
     if len(dattrans) == 8 and dattrans.isdigit():
         dattrans = f"{dattrans[:2]}/{dattrans[2:4]}/{dattrans[4:]}"
-    return {"resultrans": fields.get("RESULTRANS", ""), "numauto": fields.get("NUMAUTO", ""), "dattrans": dattrans}
+    resultrans = fields.get("RESULTRANS") or fields.get("RESULTTRANS", "")  # annex 6 spells it both ways
+    return {"resultrans": resultrans, "numauto": fields.get("NUMAUTO", ""), "dattrans": dattrans}
 
 
 def _with_notice_fields(transactions):

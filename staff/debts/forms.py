@@ -27,7 +27,8 @@ class DebtFilterForm(forms.Form):
         label="Recherche",
         max_length=100,
         required=False,
-        help_text="Une partie de la référence de la dette (REFDET), du numéro de facture (régie) ou du nom du débiteur.",
+        help_text="Une partie de la référence de la dette (REFDET), du numéro de facture (régie) ou du nom du "
+        "débiteur, majuscules et accents indifférents.",
     )
 
     def filters(self) -> dict:

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from debts.models import Debt
 from payments.models import ReturnNotice, TipiClient, Transaction
+from payments.tipi import RESULTRANS_VALUES, resultrans_label
 from staff.followup.selectors import NO_ANSWER, SUSPICIOUS_FILTER
 from tipiportal.money import parse_euros
 
@@ -71,6 +72,11 @@ class TransactionFilterForm(_FilterForm):
     saisie = forms.ChoiceField(
         label="SAISIE", choices=[("", "Toutes")] + list(Transaction.Saisie.choices), required=False
     )
+    resultrans = forms.ChoiceField(
+        label="Résultat (RESULTRANS)",
+        choices=[("", "Tous")] + [(code, f"{code} – {resultrans_label(code)}") for code in RESULTRANS_VALUES],
+        required=False,
+    )
     date_from = _date_field("Créée à partir du")
     date_to = _date_field("Créée jusqu'au")
     amount_min = EurosField(label="Montant minimum (€)", help_text="Par exemple 38,08")
@@ -96,6 +102,7 @@ class TransactionFilterForm(_FilterForm):
             "client": data.get("client"),
             "state": data.get("state") or "",
             "saisie": data.get("saisie") or "",
+            "resultrans": data.get("resultrans") or "",
             "date_from": data.get("date_from"),
             "date_to": data.get("date_to"),
             "amount_min": data.get("amount_min"),

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from debts.models import Debt, DebtEvent
 from payments.models import ReturnNotice, TipiClient, Transaction
+from payments.tipi import DEBIT_RESULTS, resultrans_label
 from tipiportal.money import euros_decimal
 
 NO_ANSWER = "no_answer"
@@ -30,9 +31,10 @@ SUSPICIOUS_OUTCOMES = (
 )
 # Flags notice_apply sets on a notice that still deserves a look (matched_without_token: on the
 # notices to review; on applied ones too, from before returns without OBJET stopped being applied).
-SUSPICIOUS_FLAG_PREFIXES = ("late_after_", "matched_without_token", "debt_was_")
+SUSPICIOUS_FLAG_PREFIXES = ("late_after_", "matched_without_token", "debt_was_", "unknown_resultrans")
 FLAG_LABELS = {
     "matched_without_token": "retrouvé sans jeton (OBJET absent)",
+    "unknown_resultrans": "code RESULTRANS inconnu du portail (non appliqué)",
     "late_after_abandoned": "paiement arrivé après l'abandon de la tentative",
     "late_after_refused": "paiement arrivé après un refus",
     "late_after_cancelled": "paiement arrivé après une annulation",
@@ -96,13 +98,15 @@ def transactions_for_staff(
     client: TipiClient | None = None,
     state: str = "",
     saisie: str = "",
+    resultrans: str = "",
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
     amount_min: int | None = None,
     amount_max: int | None = None,
     search: str = "",
 ) -> QuerySet:
-    """The transactions list, filtered (amounts in cents, dates of creation, local days)."""
+    """The transactions list, filtered (amounts in cents, dates of creation, local days; RESULTRANS
+    P, V, R, Z or A: the result and its means)."""
     transactions = Transaction.objects.select_related("client", "debt").defer("params", "url")
     transactions = transactions.order_by("-created_at", "-pk")
     if client is not None:
@@ -113,6 +117,8 @@ def transactions_for_staff(
         transactions = transactions.filter(state=state)
     if saisie:
         transactions = transactions.filter(saisie=saisie)
+    if resultrans:
+        transactions = transactions.filter(resultrans=resultrans)
     transactions = transactions.filter(_in_days("created_at", date_from, date_to))
     if amount_min is not None:
         transactions = transactions.filter(amount_cents__gte=amount_min)
@@ -211,8 +217,8 @@ def notice_outcome_counts(*, since: datetime.datetime) -> list[tuple[str, str, i
 
 
 def debts_in_progress(*, client: TipiClient | None = None) -> QuerySet:
-    """Debts a `P` return put in progress, waiting for staff to confirm the payment, oldest first,
-    with their latest paid transaction's date (DATTRANS) and NUMAUTO."""
+    """Debts a paid return (`P` card, `V` debit) put in progress, waiting for staff to confirm the
+    payment, oldest first, with their latest paid transaction's date (DATTRANS), NUMAUTO and RESULTRANS."""
     from django.db.models import OuterRef, Subquery
 
     paid = Transaction.objects.filter(debt=OuterRef("pk"), state=Transaction.State.PAID).order_by("-settled_at", "-pk")
@@ -220,7 +226,9 @@ def debts_in_progress(*, client: TipiClient | None = None) -> QuerySet:
         Debt.objects.filter(state=Debt.State.IN_PROGRESS)
         .select_related("client")
         .annotate(
-            paid_dattrans=Subquery(paid.values("dattrans")[:1]), paid_numauto=Subquery(paid.values("numauto")[:1])
+            paid_dattrans=Subquery(paid.values("dattrans")[:1]),
+            paid_numauto=Subquery(paid.values("numauto")[:1]),
+            paid_resultrans=Subquery(paid.values("resultrans")[:1]),
         )
         .order_by("updated_at", "pk")
     )
@@ -263,6 +271,7 @@ class Dashboard:
     outcomes: list[tuple[str, str, int, bool]]
     unanswered_count: int
     unanswered: list[Transaction] = field(default_factory=list)
+    month_by_means: list[tuple[str, int, int]] = field(default_factory=list)  # label, count, cents
 
 
 def _paid_money(since: datetime.datetime, until: datetime.datetime | None = None) -> QuerySet:
@@ -277,9 +286,14 @@ def dashboard(*, now: datetime.datetime) -> Dashboard:
     today = timezone.localtime(now).date()
     tomorrow = day_start(today + datetime.timedelta(days=1))
     today_totals = _paid_money(day_start(today), tomorrow).aggregate(n=Count("id"), cents=Sum("amount_cents"))
+    debit = Q(resultrans__in=DEBIT_RESULTS)
     month_totals = _paid_money(day_start(today.replace(day=1)), tomorrow).aggregate(
-        n=Count("id"), cents=Sum("amount_cents")
+        n=Count("id"),
+        cents=Sum("amount_cents"),
+        debit_n=Count("id", filter=debit),
+        debit_cents=Sum("amount_cents", filter=debit),
     )
+    month_cents, debit_cents = month_totals["cents"] or 0, month_totals["debit_cents"] or 0
     by_state = {
         row["state"]: (row["n"], row["cents"] or 0)
         for row in Debt.objects.values("state").annotate(n=Count("id"), cents=Sum("amount_cents")).order_by()
@@ -303,12 +317,16 @@ def dashboard(*, now: datetime.datetime) -> Dashboard:
         today_count=today_totals["n"],
         today_cents=today_totals["cents"] or 0,
         month_count=month_totals["n"],
-        month_cents=month_totals["cents"] or 0,
+        month_cents=month_cents,
         debts_by_state=[(state, label, *by_state.get(state, (0, 0))) for state, label in Debt.State.choices],
         daily=daily,
         outcomes=notice_outcome_counts(since=day_start(today - datetime.timedelta(days=OUTCOME_DAYS - 1))),
         unanswered_count=unanswered.count(),
         unanswered=list(unanswered[:10]),
+        month_by_means=[
+            ("par carte", month_totals["n"] - month_totals["debit_n"], month_cents - debit_cents),
+            ("par prélèvement", month_totals["debit_n"], debit_cents),
+        ],
     )
 
 
@@ -324,6 +342,7 @@ TRANSACTION_HEADERS = [
     "État",
     "Sans réponse",
     "RESULTRANS",
+    "Résultat",
     "NUMAUTO",
     "DATTRANS",
     "Réglée le",
@@ -364,6 +383,7 @@ def transaction_export_rows(transactions: QuerySet, *, now: datetime.datetime):
             states.get(transaction.state, transaction.state),
             "oui" if transaction_is_unanswered(transaction, now=now) else "non",
             transaction.resultrans,
+            resultrans_label(transaction.resultrans),
             transaction.numauto,
             transaction.dattrans,
             _local(transaction.settled_at),

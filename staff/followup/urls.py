@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from staff.followup import views
+from staff.followup import payfip_views, views
 
 app_name = "followup"
 
@@ -12,6 +12,8 @@ urlpatterns = [
     path("transactions/export.<str:fmt>", views.transaction_export, name="transaction-export"),
     path("transactions/<int:pk>/", views.transaction_detail, name="transaction-detail"),
     path("retours/", views.notice_list, name="notice-list"),
+    path("payfip/", payfip_views.payfip_followup, name="payfip"),
+    path("payfip/transactions/<int:pk>/verifier/", payfip_views.payfip_check_now, name="payfip-check"),
     path("rapprochement/", views.reconciliation, name="reconciliation"),
     path("rapprochement/selection/", views.reconcile_bulk, name="reconcile-bulk"),
     path("rapprochement/fichier/", views.reconcile_file, name="reconcile-file"),

@@ -38,7 +38,9 @@ from tipiportal.roles import agent_required
 
 PER_PAGE = 50
 IN_PROGRESS_PER_PAGE = 200
-DEFAULT_EXPORT_MAX_ROWS = 100_000  # a spreadsheet is built in memory; more rows: narrow the filters
+# Exports stream in constant memory (tipiportal.exports); the bound is an XLSX sheet's (1,048,576 rows
+# with the header), so that a file opens whole in a spreadsheet.
+DEFAULT_EXPORT_MAX_ROWS = 1_048_575
 
 
 def _query_without_page(request: HttpRequest) -> str:
@@ -123,6 +125,7 @@ def transaction_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "unanswered": selectors.transaction_is_unanswered(transaction, now=now),
             "no_answer_minutes": settings.TIPI_NO_ANSWER_AFTER_MINUTES,
             "flags": [selectors.flag_label(flag) for flag in transaction.flags or []],
+            "payfip_checks": transaction.payfip_checks.select_related("user")[:50] if transaction.idop else [],
         },
     )
 

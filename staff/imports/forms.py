@@ -47,7 +47,30 @@ class ClientSelect(forms.Select):
         return option
 
 
-class ImportUploadForm(forms.Form):
+def mode_field() -> forms.ChoiceField:
+    return forms.ChoiceField(
+        label="Mode d'import",
+        choices=ImportBatch.Mode.choices,
+        initial=ImportBatch.Mode.COMPLETE,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choisissez le mode d'import."},
+    )
+
+
+class ModeOptions:
+    """The mode's radio buttons, each with its French explanation (templates/staff/imports/_mode.html)."""
+
+    def mode_options(self):
+        return [(radio, MODE_HELP.get(radio.data["value"], "")) for radio in self["mode"]]
+
+
+class ImportModeForm(ModeOptions, forms.Form):
+    """After a dry run: the same file again, in the mode chosen now."""
+
+    mode = mode_field()
+
+
+class ImportUploadForm(ModeOptions, forms.Form):
     client = forms.ModelChoiceField(
         label="Client TIPI",
         queryset=TipiClient.objects.order_by("label"),
@@ -61,13 +84,7 @@ class ImportUploadForm(forms.Form):
         required=False,
         help_text="Par défaut, le format du protocole du client (un client, un protocole).",
     )
-    mode = forms.ChoiceField(
-        label="Mode d'import",
-        choices=ImportBatch.Mode.choices,
-        initial=ImportBatch.Mode.COMPLETE,
-        widget=forms.RadioSelect,
-        error_messages={"required": "Choisissez le mode d'import."},
-    )
+    mode = mode_field()
     file = forms.FileField(
         label="Fichier",
         error_messages={
@@ -94,10 +111,6 @@ class ImportUploadForm(forms.Form):
         if not self.is_bound and len(clients) == 1:
             self.initial.setdefault("client", clients[0].pk)
             self.initial.setdefault("fmt", ImportBatch.format_for(clients[0]))
-
-    def mode_options(self):
-        """Each mode's radio button with its French explanation."""
-        return [(radio, MODE_HELP.get(radio.data["value"], "")) for radio in self["mode"]]
 
     def clean_file(self):
         upload = self.cleaned_data["file"]

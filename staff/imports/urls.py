@@ -11,5 +11,6 @@ urlpatterns = [
     path("<int:pk>/etat/", views.batch_status, name="batch-status"),
     path("<int:pk>/rapport.csv", views.batch_report_csv, name="batch-report-csv"),
     path("<int:pk>/confirmer/", views.batch_confirm, name="batch-confirm"),
+    path("<int:pk>/changer-de-mode/", views.batch_mode_change, name="batch-mode"),
     path("<int:pk>/codes-acces.csv", views.batch_access_codes_csv, name="batch-access-codes"),
 ]

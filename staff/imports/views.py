@@ -24,9 +24,9 @@ from debts.selectors import (
     import_batch_status,
     import_batches_for_staff,
 )
-from debts.services.imports import ImportRefused, import_batch_confirm, import_batch_create
+from debts.services.imports import ImportRefused, import_batch_confirm, import_batch_create, import_batch_dry_run_again
 from debts.tasks import import_batch_run
-from staff.imports.forms import ImportUploadForm
+from staff.imports.forms import ImportModeForm, ImportUploadForm
 from tipiportal.exports import csv_streaming_response
 from tipiportal.roles import agent_required
 
@@ -107,6 +107,9 @@ def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["issues"] = Paginator(import_batch_issues(batch), ISSUES_PER_PAGE).get_page(request.GET.get("page"))
         if batch.dry_run and batch.state == ImportBatch.State.DONE:
             context["already_imported"] = import_batch_already_imported(batch)
+        if batch.dry_run and batch.state in (ImportBatch.State.DONE, ImportBatch.State.REJECTED) and batch.file_path:
+            other = ImportBatch.Mode.PARTIAL if batch.mode == ImportBatch.Mode.COMPLETE else ImportBatch.Mode.COMPLETE
+            context["mode_form"] = ImportModeForm(initial={"mode": other}, auto_id="changer_%s")
     return render(request, "staff/imports/batch_detail.html", context)
 
 
@@ -135,6 +138,24 @@ def batch_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("staff:batch-detail", pk=dry_run.pk)
     import_batch_run.enqueue(batch.pk)
     messages.success(request, "Import confirmé : les dettes sont en cours d'enregistrement.")
+    return redirect("staff:batch-detail", pk=batch.pk)
+
+
+@agent_required
+@require_POST
+def batch_mode_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """A finished dry run done again in the mode chosen now, from the file already received."""
+    dry_run = _batch(pk)
+    form = ImportModeForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ImportRefused("Choisissez le mode d'import.")
+        batch = import_batch_dry_run_again(dry_run_batch=dry_run, mode=form.cleaned_data["mode"], user=request.user)
+    except ImportRefused as refused:
+        messages.error(request, str(refused))
+        return redirect("staff:batch-detail", pk=dry_run.pk)
+    import_batch_run.enqueue(batch.pk)
+    messages.success(request, f"Nouvel essai à blanc en mode « {batch.get_mode_display()} », sans renvoyer le fichier.")
     return redirect("staff:batch-detail", pk=batch.pk)
 
 

@@ -10,13 +10,15 @@
   var blocked = document.getElementById("popup-blocked");
   var timer = null;
   var deadline = 0;
+  // Until the citizen clicks, the status line says what will happen, not "waiting".
+  var clicked = false;
 
   function show(name, visible) {
     box.querySelectorAll('[data-when="' + name + '"]').forEach(function (el) { el.hidden = !visible; });
   }
 
   function render(status) {
-    statusLine.textContent = status.message;
+    if (status.state !== "pending" || clicked) { statusLine.textContent = status.message; }
     statusLine.className = "status status--" + status.state;
     box.setAttribute("data-state", status.state);
     show("pending", !status.final);
@@ -34,7 +36,8 @@
   }
 
   function start() {
-    deadline = Date.now() + 30 * 60 * 1000;
+    // The server says when it stops waiting (state given_up); this bound only ends a forgotten tab.
+    deadline = Date.now() + 24 * 60 * 60 * 1000;
     if (!timer) { timer = window.setInterval(poll, 1000); }
   }
 
@@ -45,6 +48,7 @@
   if (payButton) {
     payButton.addEventListener("click", function (event) {
       event.preventDefault();
+      clicked = true;
       var features = "popup=yes,width=820,height=760,scrollbars=yes,resizable=yes";
       var popup = window.open(payButton.href, "tipi_paiement", features);
       if (popup) {
@@ -55,9 +59,10 @@
         document.getElementById("fallback-link").focus();
       }
       start();
+      poll();
     });
   }
   var fallback = document.getElementById("fallback-link");
-  if (fallback) { fallback.addEventListener("click", start); }
+  if (fallback) { fallback.addEventListener("click", function () { clicked = true; start(); }); }
   if (box.getAttribute("data-state") === "pending") { start(); }
 })();

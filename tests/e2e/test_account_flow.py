@@ -69,6 +69,10 @@ def test_sign_up_link_pay_and_see_in_progress_in_the_list(page, portal):
     expect(popup.get_by_role("heading", name="Votre paiement est accepté")).to_be_visible()
     expect(row.locator(".debt-status")).to_have_text("Paiement CB par Internet en cours de validation", timeout=3000)
     expect(row.get_by_role("link", name=re.compile("Payer"))).to_be_hidden()
+    # Read out by screen readers (aria-live), the outstanding amount and the totals follow.
+    expect(page.locator("[data-debt-announce]")).to_contain_text("Paiement CB par Internet en cours de validation")
+    expect(row.locator(".debt-outstanding")).to_have_text("0,00\xa0€")
+    expect(page.locator("[data-total='outstanding']")).to_have_text("0,00\xa0€")
     assert navigations == []
     debt.refresh_from_db()
     assert debt.state == Debt.State.IN_PROGRESS

@@ -151,3 +151,116 @@ def test_a_start_tag_of_many_long_values_is_refused_before_it_is_buffered(tmp_pa
     hostile = child_parse(path)
     assert "sans qu'un élément se termine" in hostile["outcome"]
     assert hostile["grown_kb"] < 48 * 1024, hostile  # before: over 100 MB for this 54 MB tag
+
+
+# --- The import of a hostile file (debts_import), not only its parse ----------------------
+#
+# The parse was bounded, the import was not: 524,288 empty pieces (4 MiB) cost 831 MB, every
+# issue kept until 5,000 debts were staged (a file of bad pieces stages none) and the command's
+# report built whole; 35 pieces of 15 MB each (501 MiB) cost 636 MB, the rows waiting for their
+# COPY holding every piece's raw text. bench/pes_hostile.py --import measures the files at the
+# upload limit; here, what bounds them.
+
+
+def bad_pieces(count: int) -> bytes:
+    """``count`` empty recette pieces: each one a bad piece (no IdPce, no LigneDePiece)."""
+    return (
+        HEAD + b"<PES_RecetteAller><Bordereau>" + BLOC + b"<Piece/>" * count + b"</Bordereau></PES_RecetteAller>" + TAIL
+    )
+
+
+def big_pieces(count: int, value_bytes: int) -> bytes:
+    """``count`` good pieces, each carrying ``value_bytes`` of observations (kept in its raw record)."""
+    value = b"A" * value_bytes
+    pieces = b"".join(
+        PIECE.replace(b'<IdPce V="1"/>', b'<IdPce V="%d"/><Obs1 V="%s"/>' % (number, value))
+        for number in range(1, count + 1)
+    )
+    return HEAD + b"<PES_RecetteAller><Bordereau>" + BLOC + pieces + b"</Bordereau></PES_RecetteAller>" + TAIL
+
+
+def pes_dry_run(tmp_path, data: bytes):
+    from debts.services.imports import import_batch_create
+    from tests.factories import TipiClientFactory
+
+    path = tmp_path / "hostile.xml"
+    path.write_bytes(data)
+    client = TipiClientFactory(protocol="pesv2")
+    return import_batch_create(client=client, fmt="pesv2", path=path, filename=path.name, mode="partial", dry_run=True)
+
+
+def watch_parse(monkeypatch, on_item):
+    """Call ``on_item(item)`` for each item the import's parser yields, before the import sees it."""
+    from debts.services import imports
+
+    real_parse = imports.parse
+
+    def parse(*args, **kwargs):
+        for item in real_parse(*args, **kwargs):
+            on_item(item)
+            yield item
+
+    monkeypatch.setattr(imports, "parse", parse)
+
+
+@pytest.mark.django_db
+def test_the_issues_of_a_file_of_bad_pieces_are_written_in_chunks_and_all_reported(tmp_path, monkeypatch):
+    from debts.models import ImportIssue
+    from debts.selectors import batch_report_lines
+    from debts.services.imports import ISSUE_CHUNK, debts_import
+
+    pieces = 2_600  # 5,200 issues, no debt at all
+    batch = pes_dry_run(tmp_path, bad_pieces(pieces))
+    seen = {"errors": 0, "most_held": 0}
+
+    def on_item(item):
+        seen["errors"] += 1
+        if seen["errors"] % 100 == 0:
+            held = seen["errors"] - ImportIssue.objects.filter(batch=batch).count()
+            seen["most_held"] = max(seen["most_held"], held)
+
+    watch_parse(monkeypatch, on_item)
+    batch = debts_import(batch=batch)
+    assert (batch.state, batch.imported, batch.rejected) == ("done", 0, 2 * pieces)
+    # Before: every one of the 5,200 issues held until the end of the file.
+    assert 0 < seen["most_held"] <= ISSUE_CHUNK, seen
+    issue_lines = [line for line in batch_report_lines(batch) if line.startswith("  ligne ")]
+    assert len(issue_lines) == 2 * pieces
+    assert issue_lines[0] == "  ligne 1 – IdPce = «  » : Identifiant de pièce (IdPce) absent"
+    assert issue_lines[-1] == f"  ligne {pieces} – LigneDePiece = «  » : Pièce sans ligne (LigneDePiece)"
+    assert [line.split()[1] for line in issue_lines[::2]] == [str(n) for n in range(1, pieces + 1)]
+
+
+@pytest.mark.django_db
+def test_staged_rows_are_written_by_size_not_only_by_count(tmp_path, monkeypatch):
+    from debts.models import StagedDebt
+    from debts.services.imports import CHUNK_BYTES, debts_import
+
+    value_bytes = 3 << 20  # 3 MiB of raw text per piece, 8 pieces
+    batch = pes_dry_run(tmp_path, big_pieces(8, value_bytes))
+    seen = {"records": 0, "most_held": 0}
+
+    def on_item(item):
+        if isinstance(item, DebtRecord):
+            held = seen["records"] - StagedDebt.objects.filter(batch=batch).count()
+            seen["most_held"] = max(seen["most_held"], held)
+            seen["records"] += 1
+
+    watch_parse(monkeypatch, on_item)
+    batch = debts_import(batch=batch)
+    assert (batch.state, batch.imported, batch.rejected) == ("done", 8, 0)
+    # Before: the 8 rows (24 MiB of raw text) held until the end, under the 5,000-row chunk.
+    assert 0 < seen["most_held"] * value_bytes <= CHUNK_BYTES, seen
+
+
+@pytest.mark.django_db
+def test_the_report_is_streamed_from_the_database(tmp_path, django_assert_num_queries):
+    from debts.selectors import batch_report_lines
+    from debts.services.imports import debts_import
+
+    batch = debts_import(batch=pes_dry_run(tmp_path, bad_pieces(3)))
+    with django_assert_num_queries(0):  # before: every issue read (and every line built) at the call
+        lines = batch_report_lines(batch)
+        head = [next(lines) for _ in range(3)]
+    assert head[0].startswith("Fichier : hostile.xml")
+    assert len(list(lines)) == 3 + 6  # the other counts, then one line per issue

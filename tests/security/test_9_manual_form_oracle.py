@@ -22,7 +22,8 @@ from tests.factories import DebtFactory, DebtorReferenceFactory, TransactionFact
 
 pytestmark = pytest.mark.django_db
 
-M4 = 'Ce montant ne correspond pas à la référence saisie. Cliquer sur "Fermer la fenêtre" pour le ressaisir'
+# The portal's wording of M4 on its own form (payments.tipi.anomalies.PORTAL_TEXTS).
+M4 = "Ce montant ne correspond pas à la référence saisie. Corrigez-le : recopiez le montant indiqué sur votre Avis des Sommes à Payer."
 PAID_ON = datetime.date(2026, 11, 20)
 
 

@@ -1,4 +1,4 @@
-"""Fuzzing what strangers send: the URL retour parser and the three importers.
+"""Fuzzing what strangers send: the URL retour parser, the idOp of PayFiP's messages, the three importers.
 
 Whatever the bytes, the outcome is a value or the module's own error with a message, never
 another exception. Profile "quick" in `make test`; `make fuzz` runs 10,000 cases each.
@@ -11,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from debts.importers import PARSERS, DebtRecord, ImportFileError, LineError, indigo, rolmre
-from payments.tipi import InvalidUrlRetour, UrlRetour, parse_url_retour
+from payments.returns.payfip_messages import idop_from_request
+from payments.tipi import InvalidUrlRetour, UrlRetour, is_well_formed_resultrans, parse_url_retour
 
 RETOUR_KEYS = [
     "NUMCLI",
@@ -43,7 +44,7 @@ def _parse_retour(body) -> None:
         assert exc.problems and all(isinstance(p, str) and p for p in exc.problems)
     else:
         assert isinstance(retour, UrlRetour)
-        assert retour.resultrans in ("P", "R", "A")
+        assert is_well_formed_resultrans(retour.resultrans)
 
 
 @given(st.binary(max_size=600))
@@ -126,3 +127,10 @@ def pes_like(draw, depth=0):
 @given(pes_like())
 def test_pes_parser_on_pes_shaped_xml(xml):
     _parse_file("pesv2", ('<?xml version="1.0" encoding="UTF-8"?><PES_Aller>' + xml + "</PES_Aller>").encode())
+
+
+@given(st.binary(max_size=300), st.text(max_size=100))
+def test_payfip_idop_finder_on_any_input(body, query):
+    # Whatever a stranger posts to urlnotif, the idOp found is nothing or an idOp's shape.
+    idop = idop_from_request(body=body, query_string=query)
+    assert idop == "" or (len(idop) <= 64 and all(c.isascii() and (c.isalnum() or c == "-") for c in idop))

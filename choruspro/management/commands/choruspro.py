@@ -85,6 +85,10 @@ class Command(BaseCommand):
     def _poll(self, **_):
         report = follow_up.invoices_poll()
         self.stdout.write(f"Factures consultées : {report.polled}, nouveaux statuts : {report.new_statuses}")
+        if report.sendings_retried or report.sendings_failed:
+            self.stderr.write(
+                f"Envois interrompus : {report.sendings_retried} relancé(s), {report.sendings_failed} en échec."
+            )
         for error in report.errors:
             self.stderr.write(error)
         if report.errors:

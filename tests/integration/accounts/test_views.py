@@ -9,16 +9,12 @@ from django.utils import timezone
 
 from debts.models import Debt, ReferenceLink
 from payments.models import Transaction
+from payments.tipi import refdet_as_printed
+from tests.conftest import retour_body
 from tests.factories import DebtFactory, DebtorReferenceFactory, TipiClientFactory, TransactionFactory, UserFactory
+from tipiportal.money import format_euros
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def citizen(client):
-    user = UserFactory(email="marie.lefevre@example.fr")
-    client.force_login(user)
-    return user
 
 
 def linked_debt(user, **kwargs):
@@ -85,7 +81,12 @@ def test_list_shows_only_own_debts_with_status(client, citizen):
     assert cancelled.refdet not in text
     assert other.refdet not in text
     states = client.get("/compte/etat/").json()["debts"]
-    assert states[str(payable.pk)] == {"code": "payable", "label": "À payer", "payable": True}
+    assert states[str(payable.pk)] == {
+        "code": "payable",
+        "label": "À payer",
+        "payable": True,
+        "outstanding": format_euros(payable.amount_cents),
+    }
     assert str(other.pk) not in states
     assert sum(s["payable"] for s in states.values()) == 1
 
@@ -197,17 +198,24 @@ def test_rows_keep_the_hooks_of_the_live_status_script(client, citizen):
     tree = lxml.html.fromstring(response.content.decode())
     (row,) = tree.xpath(f'//tr[@data-debt-id="{payable.pk}"]')
     cells = [cell.text_content().strip() for cell in row.xpath("td")]
-    assert cells[0] == f"{payable.refdet}{payable.client.label}"
-    assert cells[1:5] == ["<b>Cantine</b> & garderie", "05/01/2026", f"{payable.online_until:%d/%m/%Y}", "45,20\xa0€"]
+    printed = refdet_as_printed(payable.client.tipi_protocol, payable.refdet)
+    assert cells[0] == f"{printed}{payable.client.label} · référence TIPI {payable.refdet}"
+    assert cells[1:6] == [
+        "<b>Cantine</b> & garderie",
+        "05/01/2026",
+        f"{payable.online_until:%d/%m/%Y}",
+        "45,20\xa0€",
+        "45,20\xa0€",
+    ]
     (status,) = row.xpath('td[contains(@class, "debt-status")]')
     assert status.get("class") == "debt-status status-payable" and status.text_content() == "À payer"
-    (pay,) = row.xpath('td[@class="debt-action"]/a')
+    (pay,) = row.xpath('td[contains(@class, "debt-action")]/a')
     assert pay.get("href") == f"/compte/dettes/{payable.pk}/payer/" and pay.get("hidden") is None
-    assert pay.text_content() == f"Payer la facture {payable.refdet}"
+    assert pay.text_content() == f"Payer la facture {printed}"
     (row,) = tree.xpath(f'//tr[@data-debt-id="{paid.pk}"]')
     assert [cell.text_content().strip() for cell in row.xpath("td")][1:3] == ["–", "–"]
     assert row.xpath('td[contains(@class, "debt-status")]/@class') == ["debt-status status-paid"]
-    assert row.xpath('td[@class="debt-action"]/a')[0].get("hidden") is not None  # the boolean attribute
+    assert row.xpath('td[contains(@class, "debt-action")]/a')[0].get("hidden") is not None  # the boolean attribute
 
 
 def test_no_debt_yet_says_so(client, citizen):
@@ -241,7 +249,7 @@ def test_page_links_in_french_keep_the_rest_of_the_query(client, citizen):
         linked_debt(citizen, debtor=debtor)
 
     def pagination(url):
-        (nav,) = lxml.html.fromstring(client.get(url).content.decode()).xpath('//nav[@class="pagination"]')
+        (nav,) = lxml.html.fromstring(client.get(url).content.decode()).xpath('//nav[contains(@class, "pagination")]')
         links = {link.text_content(): link.get("href") for link in nav.xpath(".//a")}
         return links, nav.xpath('.//*[@aria-current="page"]')[0].text_content()
 
@@ -262,3 +270,26 @@ def test_up_to_100_debts_there_is_no_pagination(client, citizen):
     response = client.get("/compte/")
     assert len(listed_ids(response)) == 100
     assert 'class="pagination"' not in response.text
+
+
+def test_a_debt_paid_by_debit_says_so_in_the_list_its_states_and_its_page(client, citizen):
+    """PayFiP's debit (V): the citizen reads « prélèvement », not « CB », wherever the debt is shown."""
+    by_debit = linked_debt(citizen, label="Cantine novembre")
+    by_card = linked_debt(citizen, debtor=by_debit.debtor, label="Cantine décembre")
+    for debt, code, numauto in [(by_debit, "V", ""), (by_card, "P", "123456")]:
+        transaction = TransactionFactory(debt=debt, saisie="A", user=citizen)
+        body = retour_body(transaction, resultrans=code, numauto=numauto)
+        client.post("/tipi/retour/", data=body, content_type="application/x-www-form-urlencoded")
+    page = lxml.html.fromstring(client.get("/compte/").content.decode())
+    shown = {
+        row.get("data-debt-id"): row.xpath(".//*[contains(@class, 'debt-status')]")[0].text_content()
+        for row in page.xpath("//tr[@data-debt-id]")
+    }
+    assert shown == {
+        str(by_debit.pk): "Paiement par prélèvement en cours de validation",
+        str(by_card.pk): "Paiement CB par Internet en cours de validation",
+    }
+    states = client.get("/compte/etat/").json()["debts"]
+    assert states[str(by_debit.pk)]["label"] == "Paiement par prélèvement en cours de validation"
+    page = html.unescape(client.get(f"/compte/dettes/{by_debit.pk}/payer/").text)
+    assert "Paiement par prélèvement en cours de validation" in page

@@ -1,12 +1,18 @@
-"""Fuzzing the public forms and the return endpoint: no input makes a 500, every refusal says why."""
+"""Fuzzing the public forms, the return endpoint and PayFiP's urlnotif: no input makes a 500,
+every refusal says why, no forged notification changes a payment."""
+
+from urllib.parse import urlencode
 
 import pytest
 from django.test import Client
+from django_tasks_db.models import DBTaskResult
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from payments.models import ReturnNotice
+from payments.models import PayfipMessage, ReturnNotice
+from payments.tasks import payfip_check_task
 from tests.factories import DebtFactory, UserFactory
+from tests.factories.payfip import WebserviceTransactionFactory
 
 pytestmark = pytest.mark.django_db
 FIELDS = [
@@ -78,3 +84,32 @@ def test_return_endpoint_always_answers_200_and_stores(body, settings):
     notice = ReturnNotice.objects.order_by("-pk").first()
     assert bytes(notice.body) == body
     assert notice.outcome != "received" and (notice.outcome in ("applied", "duplicate") or notice.detail)
+
+
+PAYFIP_FIELDS = ["idop", "idOp", "IDOP", "resultrans", "numauto", "montant", "refdet", "saisie", "mel", "dattrans"]
+
+
+@no_fixture_check
+@given(
+    fields=st.dictionaries(st.sampled_from(PAYFIP_FIELDS), values, max_size=6),
+    with_idop=st.booleans(),
+    raw=st.binary(max_size=200),
+)
+def test_forged_payfip_notifications_change_nothing(fake_payfip, settings, fields, with_idop, raw):
+    # A notification says nothing by itself: whatever it carries, a known idOp only queues a
+    # check, and the check applies only PayFiP's answer (here: P5, the user has not paid).
+    settings.RETURNS_JUNK_BUDGET = "1000000/h"
+    transaction = WebserviceTransactionFactory()
+    if with_idop:
+        fields = {**fields, "idop": transaction.idop}
+    body = urlencode(fields).encode() if fields else raw
+    before = PayfipMessage.objects.count()
+    response = Client().post("/payfip/notification/", body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert PayfipMessage.objects.count() == before + 1
+    for task in DBTaskResult.objects.all():
+        payfip_check_task.call(*task.args_kwargs["args"])
+        task.delete()
+    transaction.refresh_from_db()
+    assert (transaction.state, transaction.resultrans, transaction.numauto) == ("pending", "", "")
+    assert transaction.debt.state == "open"

@@ -4,6 +4,7 @@ import datetime
 import html
 from urllib.parse import parse_qs, urlsplit
 
+import lxml.html
 import pytest
 from django.utils import timezone
 
@@ -83,6 +84,14 @@ def test_amount_differs_from_held_debt_m4(client):
     assert response.status_code == 200
     assert "Ce montant ne correspond pas à la référence saisie" in html.unescape(response.text)
     assert not Transaction.objects.exists()
+
+
+def test_wrong_amount_on_the_portals_form_names_no_button_of_tipis_window(client):
+    """M4's manual text says to click "Fermer la fenêtre", which only TIPI's pop-up has."""
+    debt = DebtFactory(amount_cents=3808)
+    page = html.unescape(client.post(f"/payer/{debt.client.numcli}/", form_data(debt, montant="38,00")).text)
+    assert "Fermer la fenêtre" not in page
+    assert "Corrigez-le : recopiez le montant indiqué sur votre Avis des Sommes à Payer." in page
 
 
 def test_debt_in_progress_is_refused_r6_with_its_date(client):
@@ -171,6 +180,28 @@ def test_water_bill_reference_gets_code_recette_and_00(client):
     assert Transaction.objects.get().refdet == "2026EA008698509103613"
 
 
+def test_water_bill_whose_roldeb_is_not_00_is_payable_manually(client):
+    # Annex 4, ROLMRE EAU: "si ROLDEB est renseigné prendre la valeur existante sinon 00".
+    tipi_client = RolmreClientFactory(code_recette="EA")
+    debt = DebtFactory(
+        client=tipi_client, ref_parts={"rolex": "2026", "rolrec": "EA", "roldeb": "05", "roldet": "8698509103613"}
+    )
+    assert debt.refdet == "2026EA058698509103613"
+    response = client.post(
+        f"/payer/{tipi_client.numcli}/", form_data(debt, exercice="2026", numero="8698509103613", debut="05", ordre="")
+    )
+    assert response.status_code == 302
+    assert Transaction.objects.get().debt == debt
+
+
+def test_water_bill_form_offers_roldeb_with_00_by_default(client):
+    tipi_client = RolmreClientFactory(code_recette="EA")
+    page = html.unescape(client.get(f"/payer/{tipi_client.numcli}/").text)
+    assert "Code de début de facture" in page and 'name="debut"' in page and 'value="00"' in page
+    response = client.post(f"/payer/{tipi_client.numcli}/", form_data(exercice="2026", numero="1", debut="5x"))
+    assert "Saisissez uniquement des chiffres (2 au plus)." in html.unescape(response.text)
+
+
 def test_payment_page_is_private_to_the_session(client):
     debt = DebtFactory()
     response = client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
@@ -186,14 +217,33 @@ def test_status_json_follows_the_transaction(client):
     client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
     transaction = Transaction.objects.get()
     assert client.get(f"/paiement/{transaction.public_id}/statut/").json()["state"] == "pending"
-    Transaction.objects.filter(pk=transaction.pk).update(state="paid")
+    Transaction.objects.filter(pk=transaction.pk).update(state="paid", resultrans="P")
     status = client.get(f"/paiement/{transaction.public_id}/statut/").json()
     assert status == {
         "state": "paid",
+        "means": "card",
         "message": "Paiement CB par Internet en cours de validation",
         "final": True,
         "retry": False,
     }
+
+
+@pytest.mark.parametrize(
+    ("state", "resultrans", "message", "retry"),
+    [
+        ("paid", "V", "Paiement par prélèvement en cours de validation", False),
+        ("refused", "Z", "Prélèvement refusé : aucune somme ne sera prélevée. Vous pouvez réessayer.", True),
+    ],
+)
+def test_status_json_names_the_debit(client, state, resultrans, message, retry):
+    debt = DebtFactory()
+    client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    transaction = Transaction.objects.get()
+    Transaction.objects.filter(pk=transaction.pk).update(state=state, resultrans=resultrans)
+    status = client.get(f"/paiement/{transaction.public_id}/statut/").json()
+    assert status == {"state": state, "means": "debit", "message": message, "final": True, "retry": retry}
+    page = client.get(f"/paiement/{transaction.public_id}/")
+    assert message in page.text
 
 
 def test_retry_after_refusal_starts_a_new_attempt(client):
@@ -270,3 +320,74 @@ def test_wrong_amount_on_an_expired_or_not_yet_payable_debt_says_m4_only(client)
         page = html.unescape(client.post(f"/payer/{debt.client.numcli}/", form_data(debt, montant="38,00")).text)
         assert "Ce montant ne correspond pas à la référence saisie" in page
         assert "expiré" not in page and "contrôle comptable" not in page
+
+
+# --- The payment page says what will happen, lets a refused entry be corrected, gives up ------
+
+
+def _field_values(page: str) -> dict[str, str]:
+    tree = lxml.html.fromstring(page)
+    return {field.get("name"): field.get("value") or "" for field in tree.xpath("//form[@method='post']//input")}
+
+
+def test_before_the_click_the_page_says_what_will_happen_not_waiting(client):
+    debt = DebtFactory()
+    response = client.post(f"/payer/{debt.client.numcli}/", form_data(debt), follow=True)
+    status = lxml.html.fromstring(response.text).get_element_by_id("payment-status").text_content()
+    assert "la page de paiement sécurisée de la DGFiP s'ouvre dans une nouvelle fenêtre" in status
+    assert "En attente" not in status
+
+
+@pytest.mark.parametrize("state", ["refused", "cancelled"])
+def test_after_a_refusal_or_a_cancellation_the_form_comes_back_filled(client, state):
+    debt = DebtFactory(amount_cents=123450)
+    client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    attempt = Transaction.objects.get()
+    Transaction.objects.filter(pk=attempt.pk).update(state=state, resultrans="R" if state == "refused" else "A")
+    page = lxml.html.fromstring(client.get(f"/paiement/{attempt.public_id}/").text)
+    link = page.get_element_by_id("correct-link")
+    assert link.getparent().getparent().get("hidden") is None  # shown: the attempt is over
+    values = _field_values(client.get(link.get("href")).text)
+    parts = debt.ref_parts
+    assert values["exercice"] == parts["codexer"]
+    assert values["numero"] == parts["numtitre"]
+    assert values["ordre"] == parts["numordre"]
+    assert values["montant"] == "1234,50"
+    assert values["email"] == values["email_confirm"] == "marie.lefevre@example.fr"
+
+
+def test_the_form_is_filled_only_from_an_attempt_of_the_same_session(client):
+    debt = DebtFactory()
+    client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    attempt = Transaction.objects.get()
+    stranger = type(client)().get(f"/payer/{debt.client.numcli}/?corriger={attempt.public_id}")
+    values = _field_values(stranger.text)
+    assert values["exercice"] == "" and values["email"] == ""
+
+
+def test_a_water_bill_attempt_fills_the_invoice_number_back(client):
+    tipi_client = RolmreClientFactory()
+    debt = DebtFactory(client=tipi_client)
+    client.post(f"/payer/{tipi_client.numcli}/", form_data(debt))
+    attempt = Transaction.objects.get()
+    values = _field_values(client.get(f"/payer/{tipi_client.numcli}/?corriger={attempt.public_id}").text)
+    assert values["numero"] == debt.ref_parts["roldet"]
+    assert values["exercice"] == debt.ref_parts["rolex"]
+
+
+def test_a_pending_attempt_never_answered_is_given_up_after_the_setting(client, settings):
+    settings.PAYMENT_GIVE_UP_MINUTES = 30
+    debt = DebtFactory()
+    client.post(f"/payer/{debt.client.numcli}/", form_data(debt))
+    attempt = Transaction.objects.get()
+    created = timezone.now() - datetime.timedelta(minutes=29)
+    Transaction.objects.filter(pk=attempt.pk).update(created_at=created)
+    assert client.get(f"/paiement/{attempt.public_id}/statut/").json()["state"] == "pending"
+    Transaction.objects.filter(pk=attempt.pk).update(created_at=created - datetime.timedelta(minutes=1))
+    status = client.get(f"/paiement/{attempt.public_id}/statut/").json()
+    assert status["state"] == "given_up" and status["final"] and status["retry"]
+    assert status["message"].startswith("TIPI n'a donné aucune réponse pour ce paiement")
+    page = lxml.html.fromstring(client.get(f"/paiement/{attempt.public_id}/").text)
+    assert page.get_element_by_id("payment-status").text_content() == status["message"]
+    attempt.refresh_from_db()
+    assert attempt.state == Transaction.State.PENDING  # a late P is still applied

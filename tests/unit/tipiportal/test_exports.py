@@ -130,6 +130,14 @@ def test_csv_streaming_response_with_no_rows_has_its_header():
     assert _body(csv_streaming_response("r.csv", ["Ligne", "Erreur"], [])) == "\ufeffLigne;Erreur\r\n"
 
 
+def _sheet(response):
+    """The first sheet of an XLSX response, its temporary file closed as Django closes it once sent."""
+    try:
+        return openpyxl.load_workbook(io.BytesIO(response.getvalue())).active
+    finally:
+        response.close()
+
+
 # --- table_response (the follow-up exports) -----------------------------------------------------
 
 
@@ -140,10 +148,48 @@ def test_table_response_xlsx_holds_control_characters_removed_and_the_guard():
         headers=["Débiteur", "Objet", "Montant (€)"],
         rows=[["=A1\x01", "CANTINE\x1f", 38.08]],
     )
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    sheet = _sheet(response)
     assert [cell.value for cell in sheet[2]] == ["'=A1", "CANTINE", 38.08]
 
 
 def test_table_response_refuses_an_unknown_format():
     with pytest.raises(ValueError):
         table_response(fmt="pdf", name="dettes", headers=["A"], rows=[])
+
+
+def test_table_response_csv_streams_its_rows_as_they_are_sent():
+    pulled = []
+
+    def rows():
+        for number in range(1, 3):
+            pulled.append(number)
+            yield [number, Decimal("38.08")]
+
+    response = table_response(fmt="csv", name="dettes", headers=["N", "€"], rows=rows())
+    assert isinstance(response, StreamingHttpResponse)
+    assert pulled == []
+    assert response["Content-Disposition"].startswith('attachment; filename="dettes-')
+    assert response["Content-Disposition"].endswith('.csv"')
+    assert b"".join(response.streaming_content).decode() == "\ufeffN;€\r\n1;38,08\r\n2;38,08\r\n"
+    assert pulled == [1, 2]
+
+
+def test_table_response_xlsx_is_written_in_write_only_mode_and_streamed(monkeypatch):
+    modes = []
+    real_workbook = openpyxl.Workbook
+
+    def recording_workbook(*args, **kwargs):
+        modes.append(kwargs.get("write_only", False))
+        return real_workbook(*args, **kwargs)
+
+    monkeypatch.setattr("tipiportal.exports.Workbook", recording_workbook)
+    day = datetime.date(2026, 11, 22)
+    response = table_response(
+        fmt="xlsx", name="dettes", headers=["Date", "Montant (€)"], rows=[[day, Decimal("1200.50")]]
+    )
+    assert modes == [True]
+    assert response.streaming
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    sheet = _sheet(response)
+    assert sheet["A1"].font.bold
+    assert [cell.value for cell in sheet[2]] == [datetime.datetime(2026, 11, 22), 1200.5]

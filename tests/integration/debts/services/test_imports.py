@@ -166,3 +166,18 @@ def test_indigo_amounts_outside_card_limits_are_imported_and_marked(tmp_path):
     assert batch.imported == 2, list(batch.issues.values_list("message", flat=True))
     codes = sorted(d.card_block_code for d in Debt.objects.all())
     assert codes == ["M2", "M3"]
+
+
+def test_indigo_titre_whose_lines_are_not_adjacent_stores_no_partial_amount(tmp_path):
+    # Issue 15: partial mode used to store 10.00 € for this 15.00 € titre of nature 09.
+    client = TipiClientFactory(protocol="indigo")
+    common = {"CODEXER": "2026", "REFSTABLE": "REF01", "ZONEAD1": "Jean Dupont", "VERSION": "1", "CODTYPE": "1"}
+    lines = [
+        indigo.LAYOUT.build({**common, "NUMTITRE": "7", "NUMORDRE": "1", "NATURETITRE": "09", "MONTANT": "1000"}),
+        indigo.LAYOUT.build({**common, "NUMTITRE": "8", "NUMORDRE": "1", "NATURETITRE": "01", "MONTANT": "2500"}),
+        indigo.LAYOUT.build({**common, "NUMTITRE": "7", "NUMORDRE": "2", "NATURETITRE": "09", "MONTANT": "500"}),
+    ]
+    batch = run(client, write(tmp_path, lines, "titres.txt"), mode="partial")
+    assert (batch.state, batch.imported) == ("done", 1)
+    assert list(Debt.objects.values_list("refdet", "amount_cents")) == [("202600000008000001", 2500)]
+    assert sorted(batch.issues.values_list("line_no", flat=True)) == [1, 3]

@@ -149,30 +149,33 @@ def test_card_result(number, cvv, expiry, cancelled, result):
     assert card_result(number, cvv, expiry, cancelled) == result
 
 
-def test_retour_echoes_the_given_parameters_only():
+def test_retour_echoes_the_given_parameters_only_in_lower_case_and_annex_6_order():
     operation = SandboxOperation(
         params={
+            "saisie": "M",
+            "mel": "a@b.fr",
             "numcli": "123456",
             "refdet": "X" * 18,
             "montant": "100",
-            "mel": "a@b.fr",
-            "saisie": "M",
             "urlcl": "http://x",
         },
         resultrans="P",
-        numauto="123456",
+        numauto="1234567",
         dattrans="22112026",
     )
-    assert retour_fields(operation) == {
-        "NUMCLI": "123456",
-        "REFDET": "X" * 18,
-        "MONTANT": "100",
-        "MEL": "a@b.fr",
-        "SAISIE": "M",
-        "RESULTRANS": "P",
-        "NUMAUTO": "123456",
-        "DATTRANS": "22112026",
-    }
+    fields = retour_fields(operation)
+    # Annex 6: <urlcl>?numcli=&exer=&refdet=&objet=&montant=&mel=&saisie=&resultrans=&numauto=&dattrans=,
+    # EXER and OBJET absent when not served in the URL aller; URLCL is not echoed.
+    assert list(fields.items()) == [
+        ("numcli", "123456"),
+        ("refdet", "X" * 18),
+        ("montant", "100"),
+        ("mel", "a@b.fr"),
+        ("saisie", "M"),
+        ("resultrans", "P"),
+        ("numauto", "1234567"),
+        ("dattrans", "22112026"),
+    ]
 
 
 def test_card_page_posts_back_to_urlcl(client, monkeypatch, settings):
@@ -202,7 +205,7 @@ def test_card_page_posts_back_to_urlcl(client, monkeypatch, settings):
     )
     assert "Votre paiement est accepté" in html.unescape(response.text)
     assert posted["url"] == "http://portail.example/tipi/retour/"
-    assert posted["data"]["RESULTRANS"] == "P" and posted["data"]["OBJET"] == "Jeton123"
+    assert posted["data"]["resultrans"] == "P" and posted["data"]["objet"] == "Jeton123"
     operation.refresh_from_db()
     assert operation.callback_status == "HTTP 200"
 

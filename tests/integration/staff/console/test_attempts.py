@@ -224,7 +224,7 @@ def test_test_return_is_recorded_and_shown_beside_the_attempt(admin_client):
     ):
         page = html.unescape(admin_client.get(url).text)
         assert "Appliqué le " in page, url
-        assert "RESULTRANS P, NUMAUTO 654321, DATTRANS 21/11/2026" in page, url
+        assert "RESULTRANS P (Payée par carte), NUMAUTO 654321, DATTRANS 21/11/2026" in page, url
     tipi_client.refresh_from_db()
     assert tipi_client.state == "active"
 
@@ -236,8 +236,8 @@ def test_refused_and_conflicting_returns_are_shown_too(admin_client):
     post_retour(Client(), transaction, resultrans="P", numauto="111111")
     post_retour(Client(), transaction, resultrans="R", numauto="")
     page = html.unescape(admin_client.get(f"/gestion/tipi/clients/{tipi_client.pk}/").text)
-    assert "RESULTRANS P, NUMAUTO 111111" in page
-    assert "Contradictoire (non appliqué) le " in page and "RESULTRANS R, NUMAUTO —" in page
+    assert "RESULTRANS P (Payée par carte), NUMAUTO 111111" in page
+    assert "Contradictoire (non appliqué) le " in page and "RESULTRANS R (Carte refusée), NUMAUTO —" in page
 
 
 def test_activation_return_makes_the_client_active_and_the_page_says_so(admin_client):
@@ -305,7 +305,7 @@ def test_sandbox_plays_test_then_activation_then_t4(admin_client, sandbox_posts_
     assert "Votre paiement est accepté" in pay_in_sandbox(Client(), test.url)
     assert SandboxClient.objects.get(numcli=tipi_client.numcli).state == "N"
     test.refresh_from_db()
-    assert test.state == "paid" and len(test.numauto) == 6
+    assert test.state == "paid" and len(test.numauto) == 7  # annex 4: NUMAUTO "Numérique 7"
     tipi_client.refresh_from_db()
     assert tipi_client.state == "new"
     # The activation: TIPI's client becomes A, and its return makes the portal's active.
@@ -357,7 +357,8 @@ def test_sandbox_accepts_the_rolmre_test_reference(admin_client, sandbox_posts_b
     assert transaction.state == "paid"
 
 
-@pytest.mark.parametrize("mode", ["classic", "webservice"])
+# A web-service client's X is a PayFiP operation, not this URL aller (test_payfip_start.py).
+@pytest.mark.parametrize("mode", ["classic"])
 def test_a_regie_client_is_activated_by_its_x_payment_as_titres_are(admin_client, sandbox_posts_back, mode):
     # Protocol 0 through the classic sandbox: no imposed value in annex 6, the titres' ones are
     # sent and accepted; the X return activates the client by the same code path.
@@ -377,3 +378,16 @@ def test_a_regie_test_url_without_urlcl_is_refused_before_building_u1(admin_clie
     assert response.status_code == 400
     assert "L'url retour n'est pas servie" in html.unescape(response.text)
     assert not Transaction.objects.exists()
+
+
+def test_a_debit_return_on_an_activation_is_named_and_activates(admin_client):
+    """A fictitious debit (V) on the X URL activates the client like the card's P (annex 11: TIPI
+    activates on a valid activation URL); the console names the means."""
+    tipi_client = TipiClientFactory(state="new")
+    start(admin_client, tipi_client, saisie="X")
+    transaction = Transaction.objects.get()
+    post_retour(Client(), transaction, resultrans="V", numauto="")
+    tipi_client.refresh_from_db()
+    assert tipi_client.state == "active"
+    page = html.unescape(admin_client.get(f"/gestion/tipi/clients/{tipi_client.pk}/").text)
+    assert "RESULTRANS V (Payée par prélèvement), NUMAUTO —" in page

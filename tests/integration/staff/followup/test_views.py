@@ -132,6 +132,7 @@ def test_agents_and_administrators_reach_every_page(client, targets, role):
     client.force_login(staff_member("membre", role=role))
     for url in pages:
         response = client.get(url)
+        response.close()  # as a WSGI server does: the XLSX exports are files streamed from disk
         assert response.status_code == 200, url
     for url in posts:
         assert client.post(url, {}).status_code == 400, url  # an empty form, refused with its errors

@@ -15,7 +15,11 @@ GOLDEN = ["indigo_golden_latin9.txt", "indigo_golden_cp1252_crlf.txt", "indigo_g
 # What the golden file must give, in order: every grouping rule and every bad line.
 EXPECTED_SHAPE = [
     ("debt", 1, ("2024", "00000101", "000001", "01"), 4250),
-    ("debt", 2, ("2024", "00000102", "000001", "09"), 1000 + 2050 + 375),  # lines 2-4 summed
+    # Titre 102 (nature 09, lines 2-4) comes back at line 22: refused whole, every line reported
+    # (annex 5 sets no order; a partial amount would be refused by TIPI under M4).
+    ("error", 2, "NUMTITRE"),
+    ("error", 3, "NUMTITRE"),
+    ("error", 4, "NUMTITRE"),
     ("debt", 5, ("2024", "00000103", "000001", "00"), 99),
     ("debt", 6, ("2024", "00000104", "000001", "10"), 150000 + 25),  # lines 6-7 summed
     ("debt", 8, ("2024", "00000105", "000001", "03"), 12000),  # 03: one debt per line, own NUMORDRE
@@ -31,7 +35,7 @@ EXPECTED_SHAPE = [
     ("error", 19, "MONTANT"),
     ("error", 18, "NUMTITRE"),  # titre 113 not imported because of line 19
     ("debt", 21, ("2024", "00000114", "000001", "09"), 800),  # line 20 is empty: skipped
-    ("error", 22, "NUMTITRE"),  # titre 102 met again, not consecutive
+    ("error", 22, "NUMTITRE"),  # titre 102 met again, not consecutive: the fourth line refused
     ("error", 23, "MONTANT"),
     ("error", 25, "REFSTABLE"),
     ("error", 24, "NUMTITRE"),
@@ -45,6 +49,14 @@ EXPECTED_SHAPE = [
 @pytest.fixture(scope="module")
 def golden() -> list[DebtRecord | LineError]:
     return run(indigo.parse, GOLDEN[0])
+
+
+@pytest.fixture(scope="module")
+def adjacent() -> list[DebtRecord | LineError]:
+    """The golden file without its line 22 (titre 102 met again): titre 102's lines are adjacent."""
+    lines = (DATA / GOLDEN[0]).read_bytes().split(b"\n")
+    lines[21] = b""  # a blank line is skipped: the other lines keep their numbers
+    return run(indigo.parse, b"\n".join(lines))
 
 
 def test_golden_shape(golden):
@@ -76,8 +88,9 @@ def test_nature_01_record_field_by_field(golden):
     assert first.raw[7:11] == "2024" and first.raw[18:26] == "00000101"
 
 
-def test_grouped_titre_keeps_first_line_details_and_all_raw_lines(golden):
-    grouped = golden[1]
+def test_grouped_titre_keeps_first_line_details_and_all_raw_lines(adjacent):
+    grouped = adjacent[1]
+    assert (grouped.line_no, grouped.amount_cents) == (2, 1000 + 2050 + 375)  # lines 2-4 summed
     assert grouped.debtor_name == "M GARÇON FRANÇOIS"
     assert grouped.debtor_address == "RÉSIDENCE LES ÉRABLES\n3 AVENUE ÉDOUARD HERRIOT\n25000 BESANÇON"
     assert grouped.label == "GARDERIE PÉRISCOLAIRE"
@@ -87,7 +100,8 @@ def test_grouped_titre_keeps_first_line_details_and_all_raw_lines(golden):
     assert all(len(line) == 452 and "\r" not in line for line in lines)
 
 
-def test_nature_03_tva_is_not_added_and_label_continues_over_the_zones(golden):
+def test_nature_03_tva_is_not_added_and_label_continues_over_the_zones(adjacent):
+    golden = adjacent
     public = golden[4]
     assert public.amount_cents == 12000  # MONTANT; TVA (20,00) is the VAT part of it, not added
     assert public.raw[75:91] == "0000000000002000"
@@ -111,7 +125,10 @@ def test_error_messages_are_french_and_carry_the_value(golden):
     assert by_line[(18, "NUMTITRE")].message == (
         "Titre 2024/00000113 non importé : une de ses lignes est en erreur (lignes 18 à 19)"
     )
-    assert "séparée des autres lignes de ce titre" in by_line[(22, "NUMTITRE")].message
+    for line_no in (2, 3, 4, 22):
+        assert by_line[(line_no, "NUMTITRE")].message.startswith(
+            "Titre 2024/00000102 non importé : ses lignes ne se suivent pas dans le fichier"
+        )
     assert by_line[(23, "MONTANT")].message == "Montant nul : rien à payer"
     assert "D0000116" in by_line[(25, "REFSTABLE")].message
     assert by_line[(26, "NUMTITRE")].message.endswith("(lignes 26 à 27)")
@@ -147,6 +164,42 @@ def test_grouping_flushes_on_key_change_only():
         ("debt", 4, ("2024", "00000002", "000001", "09"), 5),
         ("debt", 5, ("2023", "00000002", "000001", "09"), 5),
     ]
+
+
+@pytest.mark.parametrize("nature", ["09", "10", "00", "01"])
+def test_grouped_titre_whose_lines_are_not_adjacent_is_refused_whole(nature):
+    # Issue 15: "partial mode stores 10.00 € for a 15.00 € titre". Now no amount at all, every line named.
+    lines = [
+        build(NUMTITRE="1", NATURETITRE=nature, MONTANT="1000", NUMORDRE="1"),
+        build(NUMTITRE="2", NATURETITRE="01", MONTANT="700"),
+        build(NUMTITRE="1", NATURETITRE=nature, MONTANT="500", NUMORDRE="2"),
+        build(NUMTITRE="3", NATURETITRE="09", MONTANT="200"),
+        build(NUMTITRE="3", NATURETITRE="09", MONTANT="300", NUMORDRE="2"),
+    ]
+    items = run(indigo.parse, "\n".join(lines).encode())
+    assert shape(items) == [
+        ("error", 1, "NUMTITRE"),
+        ("debt", 2, ("2024", "00000002", "000001", "01"), 700),
+        ("error", 3, "NUMTITRE"),
+        ("debt", 4, ("2024", "00000003", "000001", "09"), 500),
+    ]
+    assert not any(r.ref_parts["numtitre"] == "00000001" for r in records(items))
+
+
+def test_nature_03_lines_need_not_be_adjacent():
+    lines = [
+        build(NUMTITRE="5", NATURETITRE="03", MONTANT="100", NUMORDRE="1"),
+        build(NUMTITRE="6", NATURETITRE="01", MONTANT="700"),
+        build(NUMTITRE="5", NATURETITRE="03", MONTANT="200", NUMORDRE="2"),
+    ]
+    items = run(indigo.parse, "\n".join(lines).encode())
+    assert [(r.line_no, r.amount_cents) for r in records(items)] == [(1, 100), (2, 700), (3, 200)]
+
+
+def test_split_titre_refused_from_a_one_way_source_too():
+    lines = [build(NUMTITRE="1", NATURETITRE="09"), build(NUMTITRE="2"), build(NUMTITRE="1", NATURETITRE="09")]
+    with OneWay("\n".join(lines).encode()) as source:
+        assert [type(item).__name__ for item in indigo.parse(source)] == ["LineError", "DebtRecord", "LineError"]
 
 
 def test_label_rule():

@@ -25,7 +25,7 @@ EXPECTED_SHAPE = [
     ("error", 8, "ROLEX"),
     ("error", 9, "enregistrement"),
     ("error", 10, "ROLREC"),
-    ("error", 11, "ROLNAT"),
+    ("error", 11, "ROLREC"),  # a water line (ROLTPR 1) without ROLREC (annex 4)
     ("error", 12, "ROLTOT"),
     ("error", 13, "ROLDEB"),
     ("error", 14, "ROLEAU"),
@@ -86,7 +86,8 @@ def test_golden_error_messages(golden):
     assert by_line[8].value == "2O24"
     assert by_line[9].message == "Longueur d'enregistrement incorrecte : 501 caractères au lieu de 500"
     assert by_line[10].value == "É1" and "sans accent" in by_line[10].message
-    assert "ROLREC" in by_line[11].message and "ROLNAT" in by_line[11].message
+    # Line 11 is a water line (ROLTPR 1) without ROLREC: an error whatever ROLNAT says (annex 4).
+    assert by_line[11].field == "ROLREC" and "ligne d'eau (ROLTPR=1)" in by_line[11].message
     assert "nul" in by_line[12].message
     assert by_line[13].value == "A1"
     assert by_line[14].message == "Montant eau (ROLEAU) non numérique"
@@ -110,6 +111,37 @@ def test_several_problems_of_one_line_are_all_reported():
     line = LAYOUT.build({"ROLEX": "20X4", "ROLDET": "", "ROLREC": "EA", "ROLDAT": "99999999", "ROLTOT": "ABC"})
     items = run(rolmre.parse, (line + "\n").encode())
     assert [(e.line_no, e.field) for e in items] == [(1, "ROLEX"), (1, "ROLDET"), (1, "ROLTOT"), (1, "ROLDAT")]
+
+
+def _line(**values) -> bytes:
+    base = {"ROLEX": "2026", "ROLNAT": "12", "ROLDET": "42", "ROLDAT": "20260315", "ROLTOT": "000000003808"}
+    return (LAYOUT.build({**base, **values}) + "\n").encode()
+
+
+def test_water_line_without_rolrec_is_a_line_error():
+    # Annex 4, ROLMRE EAU: "la zone ROLREC (code recette) est obligatoirement renseignée".
+    (item,) = run(rolmre.parse, _line(ROLTPR="1"))
+    assert isinstance(item, LineError) and (item.line_no, item.field) == (1, "ROLREC")
+    assert item.message == (
+        "Code recette (ROLREC) absent sur une ligne d'eau (ROLTPR=1) : obligatoire pour un rôle EAU (annexe 4)"
+    )
+
+
+@pytest.mark.parametrize("roltpr", ["0", "2", " "])
+def test_other_line_without_rolrec_is_ddpac_on_rolnat(roltpr):
+    (item,) = run(rolmre.parse, _line(ROLTPR=roltpr))
+    assert isinstance(item, DebtRecord) and item.ref_parts["rolrec"] == "" and item.ref_parts["rolnat"] == "12"
+
+
+def test_ddpac_line_without_rolnat_is_a_line_error():
+    (item,) = run(rolmre.parse, _line(ROLTPR="0", ROLNAT=""))
+    assert isinstance(item, LineError) and item.field == "ROLNAT"
+    assert "ROLREC" in item.message and "ROLNAT" in item.message
+
+
+def test_water_line_with_rolrec_is_eau_whatever_rolnat():
+    (item,) = run(rolmre.parse, _line(ROLTPR="1", ROLREC="EA", ROLNAT=""))
+    assert isinstance(item, DebtRecord) and item.ref_parts["rolrec"] == "EA"
 
 
 def test_label_for():
@@ -169,3 +201,98 @@ def test_parsing_200_000_records_keeps_memory_flat(tmp_path):
     assert start_peak < 4 * 1024 * 1024, start_peak  # the file is 100 MB
     assert end_peak < 2 * 1024 * 1024, end_peak
     assert after - before < 256 * 1024, after - before  # 2 000 records kept would be 2 MB
+
+
+# --- The fast pattern (speed) takes only lines the field-by-field checks let through ----------
+
+
+def _without_fast_pattern(monkeypatch):
+    import re
+
+    monkeypatch.setattr(rolmre, "_FAST", re.compile(r"(?!)"))  # every line the field-by-field way
+
+
+def _line(**values: str) -> str:
+    base = {
+        "ROLMVT": "1",
+        "ROLNAT": "01",
+        "ROLEX": "2024",
+        "ROLDET": "0000000000123",
+        "ROLREC": "EA",
+        "ROLDAT": "20240315",
+        "ROLEAU": "000000001000",
+        "ROLASS": "000000000500",
+        "ROLTVE": "000000000000",
+        "ROLTVA": "000000000045",
+        "ROLTOT": "000000001545",
+        "ROLNOM": "  DURAND   Léa ",
+        "ROLCNM": "née\tMARTIN",
+        "ROLADR": "  3  RUE  DES  LILAS",
+        "ROLCP": "80000",
+        "ROLLOC": " AMIENS",
+        "ROLCLI": " CLI0001 ",
+        "ROLDEB": "01",
+        "ROLTPR": "1",
+    }
+    base.update(values)
+    return LAYOUT.build(base)
+
+
+EDGE_LINES = {
+    "plain": {},
+    "ddpac": {"ROLREC": "", "ROLNAT": "12", "ROLDEB": ""},
+    "ddpac-bad-nature": {"ROLREC": "", "ROLNAT": "1A"},
+    "ddpac-blank-nature": {"ROLREC": "", "ROLNAT": ""},
+    "eau-any-nature": {"ROLNAT": " 7"},
+    "one-letter-code": {"ROLREC": "A"},
+    "accented-code": {"ROLREC": "ÉA"},
+    "roldeb-one-digit": {"ROLDEB": "5"},
+    "roldeb-letters": {"ROLDEB": "AB"},
+    "roldeb-blank": {"ROLDEB": ""},
+    "zero-total": {"ROLTOT": "000000000000"},
+    "total-in-spaces": {"ROLTOT": "1545"},
+    "total-not-digits": {"ROLTOT": "0000000015,4"},
+    "non-ascii-digits": {"ROLDET": "000000000012٣"},
+    "short-roldet": {"ROLDET": "123"},
+    "blank-detail": {"ROLEAU": "", "ROLNMAJ": ""},
+    "spaced-detail": {"ROLASS": "500"},
+    "bad-detail": {"ROLTVA": "00000000004X"},
+    "year-1989": {"ROLEX": "1989"},
+    "year-2099": {"ROLEX": "2099"},
+    "year-2100": {"ROLEX": "2100"},
+    "no-date": {"ROLDAT": ""},
+    "zero-date": {"ROLDAT": "00000000"},
+    "impossible-date": {"ROLDAT": "20241341"},
+    "iso-date": {"ROLDAT": "2024-03-1"},
+    "lema": {"ROLTPR": "2"},
+    "other-product": {"ROLTPR": " "},
+    "blank-names": {"ROLNOM": "", "ROLCNM": "", "ROLADR": "", "ROLCP": "", "ROLLOC": ""},
+}
+
+
+def _parse_text(text: str) -> list:
+    import io
+
+    return list(rolmre.parse(io.BytesIO(text.encode("utf-8")), encoding="utf-8"))
+
+
+@pytest.mark.parametrize("case", EDGE_LINES)
+def test_the_fast_pattern_reads_each_line_as_the_field_checks_do(monkeypatch, case):
+    text = _line(**EDGE_LINES[case]) + "\r\n"
+    fast = _parse_text(text)
+    _without_fast_pattern(monkeypatch)
+    assert fast == _parse_text(text)
+
+
+def test_generated_files_read_alike_with_and_without_the_fast_pattern(monkeypatch, tmp_path):
+    """Every kind of bad line the sample writer makes (a fifth of 6,000), each message and number."""
+    path = tmp_path / "rolmre.txt"
+    with path.open("wb") as out:
+        samples.write_rolmre(out, 6_000, seed=11, bad_share=0.2)
+    with path.open("rb") as source:
+        fast = list(rolmre.parse(source))
+    _without_fast_pattern(monkeypatch)
+    with path.open("rb") as source:
+        slow = list(rolmre.parse(source))
+    assert sum(isinstance(item, LineError) for item in slow) > 1_000
+    assert fast == slow

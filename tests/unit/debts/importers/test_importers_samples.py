@@ -184,8 +184,10 @@ def rolmre_records(draw):
     if draw(st.booleans()):  # EAU
         rolrec = draw(st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789", min_size=2, max_size=2))
         roldeb = draw(st.one_of(st.just(""), _digits(2)))
-    else:  # DDPAC
+        roltpr = draw(st.sampled_from(["0", "1", "2"]))
+    else:  # DDPAC: never a water line (ROLTPR 1), whose ROLREC is mandatory
         rolrec, roldeb = "", ""
+        roltpr = draw(st.sampled_from(["0", "2"]))
     roldet = draw(_digits(13))
     return DebtRecord(
         line_no=0,
@@ -200,7 +202,7 @@ def rolmre_records(draw):
         debtor_ref=draw(_ascii_ref),
         debtor_name=draw(_phrase(32)),
         debtor_address=draw(_address(32, 3, 27)),
-        label=rolmre.label_for(draw(st.sampled_from(["0", "1", "2"])), roldet),
+        label=rolmre.label_for(roltpr, roldet),
         issued_on=draw(st.one_of(st.none(), st.dates(datetime.date(1990, 1, 1), datetime.date(2099, 12, 31)))),
         taken_in_charge_on=None,
         raw="",

@@ -251,3 +251,24 @@ def test_unexpected_values_are_refused_but_known_ones_ignored():
     assert a.message("M", dattrans=datetime.date(2026, 1, 1)) == a.message("M")
     with pytest.raises(TypeError, match="montant"):
         a.message("M", montant=5)
+
+
+def test_m4_keeps_the_spec_text_where_tipi_shows_it_and_the_portal_says_it_in_its_own_words():
+    m4 = make_anomaly("M4", Protocol.INDIGO)
+    assert (
+        m4.message("M")
+        == 'Ce montant ne correspond pas à la référence saisie. Cliquer sur "Fermer la fenêtre" pour le ressaisir'
+    )
+    assert "Fermer la fenêtre" not in m4.portal_message("M")
+    assert m4.portal_message("M").endswith("Avis des Sommes à Payer.")
+    assert make_anomaly("M4", Protocol.REGIE).portal_message("M").endswith("votre facture.")
+
+
+def test_portal_messages_are_the_spec_texts_where_the_portal_has_no_wording_of_its_own():
+    for code in ANOMALY_CODES:
+        anomaly = make_anomaly(code, Protocol.INDIGO)
+        for saisie in ("M", "A", "T"):
+            values = {"dattrans": datetime.date(2026, 3, 9)} if code == "R6" else {}
+            values = {"date": datetime.date(2026, 3, 9)} if code == "R11" else values
+            if (code, saisie) != ("M4", "M"):
+                assert anomaly.portal_message(saisie, **values) == anomaly.message(saisie, **values)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime
-from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
+from urllib.parse import parse_qsl, quote, quote_plus, urlencode, urlsplit
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from payments.tipi import (
+    RESULTRANS_VALUES,
     TEST_REFDET,
     InvalidUrlRetour,
     Protocol,
@@ -20,6 +21,7 @@ from payments.tipi import (
     is_valid_objet,
     is_valid_refdet,
     normalise_objet,
+    numauto_required,
     parse_url_retour,
 )
 
@@ -137,7 +139,8 @@ def random_case(data, name):
 @settings(deadline=None)
 @given(
     valid_aller(),
-    st.sampled_from(["P", "R", "A"]),
+    # The known codes, and any other ASCII letter (a well-formed code the portal does not know).
+    st.one_of(st.sampled_from(RESULTRANS_VALUES), st.from_regex(r"[A-Za-z]", fullmatch=True)),
     st.dates(min_value=datetime.date(1000, 1, 1)),
     st.data(),
 )
@@ -146,7 +149,7 @@ def test_retour_of_any_valid_aller_parses_back(case, resultrans, dattrans, data)
     sent = sent_params(build_url_aller("https://www.payfip.gouv.fr", params, protocol))
     fields = dict(sent)
     fields["resultrans"] = resultrans
-    if resultrans == "P":
+    if numauto_required(resultrans):
         numauto = data.draw(st.text(ALNUM, min_size=1, max_size=16))
     else:
         numauto = data.draw(st.sampled_from(["", None, "1234567"]))
@@ -166,7 +169,9 @@ def test_retour_of_any_valid_aller_parses_back(case, resultrans, dattrans, data)
     if data.draw(st.booleans()):
         raw = raw.encode("ascii")
 
-    assert parse_url_retour(raw) == UrlRetour(
+    parsed = parse_url_retour(raw)
+    assert parsed.is_known_result is (resultrans in RESULTRANS_VALUES)
+    assert parsed == UrlRetour(
         numcli=sent["numcli"],
         exer=sent.get("exer"),
         refdet=sent["refdet"],
@@ -214,6 +219,19 @@ def test_parse_url_retour_raises_nothing_else(raw):
         assert exc.problems and all(isinstance(p, str) for p in exc.problems)
     else:
         assert isinstance(retour, UrlRetour)
+
+
+@settings(deadline=None)
+@given(st.text(max_size=3).filter(lambda code: not (len(code) == 1 and code.isascii() and code.isalpha())))
+def test_a_resultrans_other_than_one_ascii_letter_is_malformed(code):
+    fields = {"numcli": "123456", "refdet": "ABCDEFGH", "montant": "100", "mel": "a@b.fr", "saisie": "M"}
+    raw = urlencode({**fields, "resultrans": code, "numauto": "1", "dattrans": "01012026"})
+    try:
+        parse_url_retour(raw)
+    except InvalidUrlRetour as exc:
+        assert any(problem.startswith("RESULTRANS") for problem in exc.problems)
+    else:
+        raise AssertionError(f"RESULTRANS {code!r} accepted")
 
 
 @settings(deadline=None)

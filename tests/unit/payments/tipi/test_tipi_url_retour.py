@@ -122,6 +122,30 @@ def test_numauto_required_on_paid(numauto):
     assert any("NUMAUTO" in p for p in problems(body(numauto=numauto)))
 
 
+@pytest.mark.parametrize(("resultrans", "paid"), [("V", True), ("Z", False)])
+def test_debit_results_are_known(resultrans, paid):
+    """PayFiP's single SEPA debit: V paid, Z refused (PAYFIP.md §2), not malformed."""
+    retour = parse_url_retour(body(resultrans=resultrans, numauto=""))
+    assert retour.resultrans == resultrans
+    assert retour.is_known_result
+    assert retour.is_paid is paid
+
+
+def test_debit_paid_with_numauto_keeps_it():
+    assert parse_url_retour(body(resultrans="V", numauto="7654321")).numauto == "7654321"
+
+
+@pytest.mark.parametrize("resultrans", ["Q", "W", "p", "v"])
+@pytest.mark.parametrize("numauto", ["", "123456"])
+def test_another_letter_is_parsed_as_unknown_not_malformed(resultrans, numauto):
+    """Annex 4: RESULTRANS is « Alphabétique 1 »; a letter the portal does not know (a future
+    means of payment, or a lower-case letter) is kept for staff, not refused as malformed."""
+    retour = parse_url_retour(body(resultrans=resultrans, numauto=numauto))
+    assert retour.resultrans == resultrans
+    assert not retour.is_known_result
+    assert not retour.is_paid
+
+
 @pytest.mark.parametrize("numauto", ["1234567", "XXXXXX", "A1B2C3", "1", "A" * 16])
 def test_numauto_alphanumeric_accepted(numauto):
     assert parse_url_retour(body(numauto=numauto)).numauto == numauto
@@ -189,8 +213,10 @@ def test_several_bad_values_are_all_listed():
         ("mel", "pas-une-adresse"),
         ("saisie", "m"),
         ("saisie", "W"),
-        ("resultrans", "p"),
+        ("resultrans", "7"),
         ("resultrans", "OK"),
+        ("resultrans", "É"),
+        ("resultrans", "-"),
         ("exer", "26"),
         ("objet", "Cantine été"),
         ("objet", "x" * 100),
