@@ -5,8 +5,15 @@ from django import forms
 from payments.models import TipiClient
 
 
+class ServiceChoiceField(forms.ModelChoiceField):
+    """The service by the name citizens know it by, not its NUMCLI."""
+
+    def label_from_instance(self, obj: TipiClient) -> str:
+        return obj.label
+
+
 class ReferenceLinkForm(forms.Form):
-    client = forms.ModelChoiceField(
+    client = ServiceChoiceField(
         label="Service qui vous a envoyé la facture",
         queryset=TipiClient.objects.exclude(state=TipiClient.State.INACTIVE),
         empty_label=None,

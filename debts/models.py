@@ -229,7 +229,8 @@ class StagedDebt(models.Model):
 class Debt(models.Model):
     class State(models.TextChoices):
         OPEN = "open", "À payer"
-        IN_PROGRESS = "in_progress", "Paiement CB par Internet en cours de validation"
+        # The means (card or debit) is its paid transaction's: the citizen's texts name it (accounts.selectors).
+        IN_PROGRESS = "in_progress", "Paiement en ligne en cours de validation"
         PAID = "paid", "Payée"
         CANCELLED = "cancelled", "Annulée"
 

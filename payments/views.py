@@ -98,7 +98,9 @@ def transaction_receipt(request: HttpRequest, public_id: str) -> HttpResponse:
     own_account = request.user.is_authenticated and transaction.user_id == request.user.pk
     if not (own_account or transaction_remembered(request, public_id)):
         raise Http404
-    return render(request, "payments/receipt.html", {"transaction": transaction})
+    return render(
+        request, "payments/receipt.html", {"transaction": transaction, "status": transaction_status(transaction)}
+    )
 
 
 def _own_transaction(request: HttpRequest, public_id: str) -> Transaction:

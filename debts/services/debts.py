@@ -49,10 +49,10 @@ TIPI_PAYMENT_REASON = "Retour TIPI : paiement accepté (P)"
 
 
 def debt_payment_received(*, debt_id: int) -> list[str]:
-    """A `P` return arrived for this debt: open → in_progress. Returns flags for staff.
+    """A paid result arrived for this debt (`P` card, `V` debit): open → in_progress. Returns flags for staff.
 
     One conditional UPDATE (atomic in the database, and the return endpoint's hot path); the
-    transaction's row lock is held by the caller. A `P` means money was taken, so it is never
+    transaction's row lock is held by the caller. A paid result means money was taken, so it is never
     refused: a debt that was not open is flagged instead. When the debt moved, one INSERT … SELECT
     records the move in its history (no user: TIPI did it; TIPI_PAYMENT_REASON), so that the audit
     page reads open → in progress → paid rather than skip the step.

@@ -101,7 +101,10 @@ def _client_anomaly(fields: dict[str, str]) -> Refused | None:
         return _annex10("T3" if state == SandboxClient.State.INACTIVE else "T4", "saisie", saisie)
     if saisie == "W" and state != SandboxClient.State.ACTIVE:
         return _annex10("T5", "numcli", saisie)
-    if not client.contract:
+    # The web service is a contract of its own: a régie's in web-service mode (the portal's table
+    # stands for what PayFiP knows of its clients); anyone else has no contract for this product.
+    portal = TipiClient.objects.filter(numcli=fields["numcli"]).first()
+    if not client.contract or portal is None or portal.mode != TipiClient.Mode.WEBSERVICE:
         return _annex10("R8", "numcli", saisie)
     if saisie == "X" and client.contract != SandboxClient.Contract.OPEN:
         return _annex10("R10", "numcli", saisie)

@@ -56,7 +56,8 @@ class _Answer:
 
 def _ask(idop: str) -> _Answer:
     try:
-        return _Answer(detail=payfip.payfip_client().payment_detail(idop))
+        with payfip.payfip_client() as client:  # closes its HTTP session
+            return _Answer(detail=client.payment_detail(idop))
     except PayfipFault as fault:
         return _Answer(fault=fault)
     except PayfipUnavailable as exc:

@@ -248,7 +248,8 @@ def _webservice_start(
 def _payfip_operation_create(sent: dict[str, str]) -> str:
     """creerPaiementSecurise; PaymentRefused with PayFiP's own text when it refuses or cannot be reached."""
     try:
-        return payfip.payfip_client().create_payment(**{**sent, "montant": int(sent["montant"])})
+        with payfip.payfip_client() as client:  # closes its HTTP session
+            return client.create_payment(**{**sent, "montant": int(sent["montant"])})
     except PayfipFault as fault:
         logger.warning("PayFiP refused the operation: %s %s", fault.code, fault.message)
         raise PayfipRefused(

@@ -140,7 +140,8 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error("saisie", refused.message)
         except PaymentRefused as refused:
             for anomaly, message in refused.messages(data["saisie"]):
-                form.add_error("email" if anomaly.field == "mel" else None, message)
+                # Administrators see annex 10's code beside its text (what TIPI's support asks for).
+                form.add_error("email" if anomaly.field == "mel" else None, f"{message} (code {anomaly.code})")
         else:
             transaction_remember(request, transaction)
             return redirect("console:attempt-detail", pk=client.pk, public_id=transaction.public_id)

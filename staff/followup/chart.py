@@ -11,6 +11,10 @@ from tipiportal.money import format_euros
 WIDTH, HEIGHT = 960, 340
 LEFT, RIGHT, TOP, BOTTOM = 84, 16, 28, 52
 _STEPS = (1, 2, 2.5, 5)
+# The room a dated tick needs on the first axis, in the SVG's units (the text scales with the chart,
+# so this holds at every width): « 22/11 » at font-size 13 (about 0.6 em a digit) plus a gap.
+TICK_FONT_SIZE = 13
+TICK_LABEL_ROOM = round(5 * 0.6 * TICK_FONT_SIZE) + 12
 
 
 def euros_label(cents: int, *, with_cents: bool = False) -> str:
@@ -70,6 +74,7 @@ class BarChart:
     best_label_x: float = 0
     best_label_y: float = 0
     best_label_anchor: str = "middle"
+    x_caption: str = "Jour (JJ/MM, les lundis)"
     summary: str = field(default="")
 
 
@@ -102,12 +107,7 @@ def daily_bar_chart(days: list[tuple[datetime.date, int, int]]) -> BarChart:
         Tick(position=round(axis_y - plot_height * value / scale_max, 2), label=euros_label(value))
         for value in range(0, scale_max + 1, step)
     ]
-    # A dated tick each Monday (and on the first day), centred under its bar.
-    x_ticks = [
-        Tick(position=round(bar.x + bar.width / 2, 2), label=f"{bar.day:%d/%m}")
-        for index, bar in enumerate(bars)
-        if (bar.day.weekday() == 0 and index >= 3) or index == 0
-    ]
+    x_ticks, weeks = _x_ticks(bars, slot)
     chart = BarChart(
         width=WIDTH,
         height=HEIGHT,
@@ -122,6 +122,7 @@ def daily_bar_chart(days: list[tuple[datetime.date, int, int]]) -> BarChart:
         last_day=days[-1][0] if days else None,
         total_cents=sum(cents for _, _, cents in days),
         total_count=sum(count for _, count, _ in days),
+        x_caption="Jour (JJ/MM, les lundis)" if weeks == 1 else f"Jour (JJ/MM, un lundi sur {weeks})",
     )
     if top_cents:
         best = max(bars, key=lambda bar: (bar.cents, bar.day))
@@ -135,6 +136,24 @@ def daily_bar_chart(days: list[tuple[datetime.date, int, int]]) -> BarChart:
             chart.best_label_anchor = "end"
     chart.summary = _summary(chart)
     return chart
+
+
+def _x_ticks(bars: list[Bar], slot: float) -> tuple[list[Tick], int]:
+    """Dated ticks centred under their bars: the first day, then Mondays, every week or every few
+    weeks, so that two labels are never closer than TICK_LABEL_ROOM (they overlapped with 90 days:
+    the first day and the next Monday could be one bar apart). Returns the ticks and the weeks
+    between two Monday ticks."""
+    weeks = 1
+    while 7 * weeks * slot < TICK_LABEL_ROOM:
+        weeks += 1
+    mondays = [bar for bar in bars if bar.day.weekday() == 0][::weeks]
+    ticks: list[Tick] = []
+    for bar in ([bars[0]] if bars else []) + mondays:
+        position = round(bar.x + bar.width / 2, 2)
+        if ticks and position - ticks[-1].position < TICK_LABEL_ROOM:
+            continue  # too close to the previous label (the first day, a Monday or two after it)
+        ticks.append(Tick(position=position, label=f"{bar.day:%d/%m}"))
+    return ticks, weeks
 
 
 def _summary(chart: BarChart) -> str:

@@ -31,13 +31,15 @@ SUSPICIOUS_OUTCOMES = (
 )
 # Flags notice_apply sets on a notice that still deserves a look (matched_without_token: on the
 # notices to review; on applied ones too, from before returns without OBJET stopped being applied).
-SUSPICIOUS_FLAG_PREFIXES = ("late_after_", "matched_without_token", "debt_was_", "unknown_resultrans")
+SUSPICIOUS_FLAG_PREFIXES = ("late_after_", "matched_without_token", "debt_was_", "unknown_resultrans", "payfip_")
 FLAG_LABELS = {
     "matched_without_token": "retrouvé sans jeton (OBJET absent)",
     "unknown_resultrans": "code RESULTRANS inconnu du portail (non appliqué)",
     "late_after_abandoned": "paiement arrivé après l'abandon de la tentative",
     "late_after_refused": "paiement arrivé après un refus",
     "late_after_cancelled": "paiement arrivé après une annulation",
+    "late_after_expired": "paiement arrivé après l'expiration de l'opération PayFiP (P1)",
+    "payfip_mismatch": "réponse de PayFiP différente de ce qui a été envoyé (non appliquée)",
     "debt_was_in_progress": "la dette était déjà en cours de validation",
     "debt_was_paid": "la dette était déjà payée",
     "debt_was_cancelled": "la dette était annulée",

@@ -51,7 +51,7 @@ def pay_in_popup(page):
         page.get_by_role("link", name=re.compile(r"Payer 1 111,11 € par carte bancaire")).click()
     popup = popup_info.value
     popup.wait_for_load_state()
-    expect(popup.get_by_role("heading", name="Paiement par carte bancaire")).to_be_visible()
+    expect(popup.get_by_role("heading", name="Paiement de votre dette")).to_be_visible()
     popup.get_by_label("Numéro de carte").fill("1111222233334444")
     popup.get_by_label("Date de fin de validité (MM/AA)").fill("12/39")
     popup.get_by_label("Cryptogramme visuel").fill("123")
@@ -82,7 +82,9 @@ def test_administrator_tests_then_activates_a_client(page, portal, tipi_client, 
     page.get_by_role("link", name="Actualiser les retours reçus").click()
     row = page.locator("#attempts tbody tr").first
     expect(row).to_contain_text("Test (T)")
-    expect(row).to_contain_text(re.compile(r"Appliqué le .*: RESULTRANS P, NUMAUTO \d{6}, DATTRANS \d\d/\d\d/\d{4}"))
+    expect(row).to_contain_text(
+        re.compile(r"Appliqué le .*: RESULTRANS P \(Payée par carte\), NUMAUTO \d{7}, DATTRANS \d\d/\d\d/\d{4}")
+    )
     test.refresh_from_db()
     assert test.state == "paid" and test.resultrans == "P"
     assert ReturnNotice.objects.get().outcome == "applied"

@@ -28,7 +28,7 @@ def pay_in_popup(page, card="1111222233334444", expiry="12/39", cvv="123"):
         page.get_by_role("link", name=re.compile("Payer .* par carte bancaire")).click()
     popup = popup_info.value
     popup.wait_for_load_state()
-    expect(popup.get_by_role("heading", name="Paiement par carte bancaire")).to_be_visible()
+    expect(popup.get_by_role("heading", name="Paiement de votre dette")).to_be_visible()
     popup.get_by_label("Numéro de carte").fill(card)
     popup.get_by_label("Date de fin de validité (MM/AA)").fill(expiry)
     popup.get_by_label("Cryptogramme visuel").fill(cvv)
@@ -51,7 +51,9 @@ def test_pay_with_test_card_in_popup_and_see_in_progress_without_reload(page, po
     debt.refresh_from_db()
     assert debt.state == Debt.State.IN_PROGRESS
     transaction = Transaction.objects.get()
-    assert transaction.state == Transaction.State.PAID and len(transaction.numauto) == 6
+    assert (
+        transaction.state == Transaction.State.PAID and len(transaction.numauto) == 7
+    )  # annex 4: NUMAUTO "Numérique 7"
     assert ReturnNotice.objects.get().outcome == "applied"
     # The button closes its own window, sometimes before Playwright has finished the click.
     with popup.expect_event("close"), contextlib.suppress(PlaywrightError):
@@ -68,7 +70,7 @@ def test_refused_card_shows_message_and_retry(page, portal):
     debt.refresh_from_db()
     assert debt.state == Debt.State.OPEN
     page.get_by_role("button", name="Réessayer le paiement").click()
-    expect(page.locator("#payment-status")).to_contain_text("En attente")
+    expect(page.locator("#payment-status")).to_contain_text("la page de paiement sécurisée de la DGFiP s'ouvre")
     assert Transaction.objects.filter(state="pending").count() == 1
 
 

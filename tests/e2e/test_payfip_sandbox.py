@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from payments.payfip import PayfipClient
 from payments.sandbox.payfip_pages import TEST_IBAN
 from tests.e2e.conftest import VIEWPORTS, serious_violations
-from tests.factories import TipiClientFactory
+from tests.integration.payments.sandbox.payfip_helpers import webservice_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -25,7 +25,7 @@ def client(portal):
 def test_pay_by_debit_then_back_to_the_site(browser, portal, client, settings, viewport):
     settings.PAYFIP_SANDBOX_NOTIFY = "never"
     idop = client.create_payment(
-        numcli=TipiClientFactory().numcli,
+        numcli=webservice_client().numcli,
         exer="2026",
         refdet="FACT2026001",
         montant=4250,

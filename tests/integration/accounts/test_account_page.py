@@ -98,3 +98,10 @@ def test_logged_in_the_manual_form_has_the_accounts_email(client, citizen):
     client.logout()
     tree = lxml.html.fromstring(client.get(f"/payer/{debt.client.numcli}/").content.decode())
     assert tree.get_element_by_id("id_email").get("value") is None
+
+
+def test_the_service_is_offered_by_its_name_not_its_numcli(client, citizen):
+    debtor = DebtorReferenceFactory()
+    tree = lxml.html.fromstring(client.get("/compte/references/").content.decode())
+    options = {option.get("value"): option.text_content() for option in tree.xpath("//select[@name='client']/option")}
+    assert options[str(debtor.client.pk)] == debtor.client.label

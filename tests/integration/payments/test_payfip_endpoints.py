@@ -119,14 +119,23 @@ def test_the_notification_is_a_post():
     assert Client().get(NOTIFY).status_code == 405
 
 
-def test_the_user_back_from_payfip_sees_their_payment_page(fake_payfip):
-    transaction = WebserviceTransactionFactory()
+@pytest.mark.parametrize(
+    ("saisie", "page"),
+    [
+        ("M", "/paiement/{public_id}/"),
+        ("A", "/compte/?paiement={public_id}#paiement"),
+        ("T", "/gestion/tipi/clients/{client_id}/essais/{public_id}/"),
+    ],
+)
+def test_the_user_back_from_payfip_sees_their_payment_page(fake_payfip, saisie, page):
+    transaction = WebserviceTransactionFactory(saisie=saisie)
     browser = Client()
     session = browser.session
     session[SESSION_ATTEMPTS] = [transaction.public_id]
     session.save()
     response = browser.get(REDIRECT, {"idop": transaction.idop})
-    assert response.status_code == 302 and response["Location"] == f"/paiement/{transaction.public_id}/"
+    expected = page.format(public_id=transaction.public_id, client_id=transaction.client_id)
+    assert response.status_code == 302 and response["Location"] == expected
     assert queued() == [[transaction.pk, "redirect", PayfipMessage.objects.get().pk]]
 
 

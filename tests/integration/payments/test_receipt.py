@@ -78,3 +78,12 @@ def test_nobody_else_sees_it(django_user_model):
 def test_an_attempt_not_paid_has_no_receipt(state):
     transaction = TransactionFactory(state=state)
     assert remembered(transaction).get(f"/paiement/{transaction.public_id}/recu/").status_code == 404
+
+
+def test_a_receipt_of_a_debit_says_prelevement_and_shows_no_authorisation_number():
+    transaction = paid()
+    Transaction.objects.filter(pk=transaction.pk).update(resultrans="V", numauto="")
+    page = lxml.html.fromstring(remembered(transaction).get(f"/paiement/{transaction.public_id}/recu/").text)
+    assert page.get_element_by_id("receipt-title").text_content() == "Reçu de paiement par prélèvement"
+    assert "Paiement par prélèvement en cours de validation : à valider par la trésorerie." in page.text_content()
+    assert "Numéro d'autorisation" not in [dt.text_content() for dt in page.xpath("//dl/dt")]

@@ -8,6 +8,7 @@ from django.core import mail
 from django.test import Client
 
 from tests.factories import DebtFactory, UserFactory
+from tests.integration.tipiportal.test_settings import PRODUCTION, manage
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +138,16 @@ def test_allauth_emails_come_from_the_authority(client, authority):
         assert "example.com" not in message.body
     assert re.search(r"http://testserver/compte/confirm-email/\S+/", confirmation.body)
     assert "lucie-interne-42" not in reset.body and "nom d'utilisateur" not in reset.body
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "refusal"),
+    [
+        ("AUTHORITY_COLOR", "#ffcc00", "AUTHORITY_COLOR #ffcc00 has a contrast of 1.51:1 with white"),
+        ("ACCESSIBILITY_CONFORMITY", "conforme", "ACCESSIBILITY_CONFORMITY is totalement, partiellement or non"),
+    ],
+)
+def test_the_site_refuses_to_start_with_an_unreadable_colour_or_an_unknown_conformity(name, value, refusal):
+    result = manage("check", env={**PRODUCTION, name: value})
+    assert result.returncode != 0 and refusal in result.stderr
+    assert manage("check", env=PRODUCTION).returncode == 0

@@ -131,11 +131,12 @@ def test_csv_streaming_response_with_no_rows_has_its_header():
 
 
 def _sheet(response):
-    """The first sheet of an XLSX response, its temporary file closed as Django closes it once sent."""
+    """The first sheet of an XLSX response, its temporary file closed once read (as Django does once
+    sent; response.close() would also send request_finished, which closes database connections)."""
     try:
         return openpyxl.load_workbook(io.BytesIO(response.getvalue())).active
     finally:
-        response.close()
+        response.file_to_stream.close()
 
 
 # --- table_response (the follow-up exports) -----------------------------------------------------

@@ -14,9 +14,11 @@ from choruspro.models import ChorusAccount, ChorusSettings
 from choruspro.services.public_bodies import public_body_mark
 from debts.importers.samples import write_sample
 from debts.models import Debt, DebtorReference, ImportBatch, ReferenceLink
+from debts.services.debts import debt_payment_anomalies
 from debts.services.imports import ImportRefused, debts_import, import_batch_create, import_file_discard
 from payments.models import TipiClient
-from payments.tipi import compose_refdet
+from payments.tipi import MONTANT_MAX_EXCLUSIVE, MONTANT_MIN, compose_refdet
+from tipiportal.money import format_euros
 from tipiportal.roles import ADMINISTRATORS, AGENTS, staff_member_create
 
 DEMO_ADMIN = ("admin", "admin-demo-2026")
@@ -117,6 +119,15 @@ class Command(BaseCommand):
             ),
             (
                 indigo,
+                {"codexer": year, "numtitre": "00000127", "numordre": "000001"},
+                2750,
+                "Cantine – novembre",
+                2,
+                "Jean Dupont",
+                "DUPONT01",
+            ),
+            (
+                indigo,
                 {"codexer": year, "numtitre": "00000200", "numordre": "000001"},
                 65,
                 "Photocopies",
@@ -143,13 +154,15 @@ class Command(BaseCommand):
                 "CARPON01",
             ),
         ]
+        demo_debts = []
         for client, parts, cents, label, age_days, name, reference in rows:
             debtor, _ = DebtorReference.objects.update_or_create(
                 client=client, reference=reference, defaults={"access_code": DEMO_REFERENCES[reference]}
             )
+            parts = self._unpaid_parts(client, parts)
             refdet = compose_refdet(client.tipi_protocol, **parts)
             online_from = today - datetime.timedelta(days=age_days)
-            Debt.objects.update_or_create(
+            debt, _ = Debt.objects.update_or_create(
                 client=client,
                 refdet=refdet,
                 defaults={
@@ -164,6 +177,7 @@ class Command(BaseCommand):
                     "online_until": online_from + datetime.timedelta(days=client.online_delay_days),
                 },
             )
+            demo_debts.append(debt)
         self._regie_invoices(clients, today)
         self._import_samples({"indigo": indigo, "rolmre": rolmre, "regie": clients["090910"]})
         chorus_debt = self._chorus_demo(indigo, today)
@@ -193,8 +207,7 @@ class Command(BaseCommand):
             "  Ou créez votre compte (/compte/signup/ ; le lien de confirmation s'affiche dans ce terminal), puis "
             f"rattachez la référence « DUPONT01 » du service Restauration scolaire avec le code « {DEMO_REFERENCES['DUPONT01']} »"
         )
-        self.stdout.write(f"  À payer (Restauration scolaire) : année {year}, titre 123, ordre 000001, montant 38,08")
-        self.stdout.write(f"  À payer (Régie des eaux) : année {year}, facture 8698509103613, montant 38,08")
+        self._print_payable(demo_debts, today)
         self.stdout.write(
             "  À payer (Régie cantine, web-service PayFiP, SAISIE W) : facture FAC-2026-0042, montant 42,50 ; "
             "FAC-2026-0043, 18,75 (aussi dans le compte usager)"
@@ -209,6 +222,34 @@ class Command(BaseCommand):
             f"/gestion/chorus-pro/dettes/{chorus_debt.pk}/ (agent) : facture du Collège Jean Moulin à envoyer "
             "(code service INTENDANCE), statuts forcés sur /chorus-sandbox/"
         )
+
+    def _unpaid_parts(self, client: TipiClient, parts: dict[str, str]) -> dict[str, str]:
+        """The row's reference, or a fresh one when a demo paid it in an earlier run (TIPI, and its
+        sandbox, would answer R6 for ever): the paid debt stays as it is, a new bill is payable now."""
+        number_part = "roldet" if "roldet" in parts else "numtitre"
+        while True:
+            refdet = compose_refdet(client.tipi_protocol, **parts)
+            if not Debt.objects.filter(client=client, refdet=refdet).exclude(state=Debt.State.OPEN).exists():
+                return parts
+            number = parts[number_part]
+            parts = {**parts, number_part: str(int(number) + 1000).zfill(len(number))}
+
+    def _print_payable(self, debts: list[Debt], today: datetime.date) -> None:
+        """The references payable now, as the manual form asks for them (checked, not assumed)."""
+        for debt in debts:
+            card_amount = MONTANT_MIN <= debt.amount_cents < MONTANT_MAX_EXCLUSIVE  # M2, M3
+            if not card_amount or debt_payment_anomalies(debt=debt, amount_cents=debt.amount_cents, today=today):
+                continue  # expired, under 1 € or from 1 500 €: there to show TIPI's refusals
+            parts = debt.ref_parts
+            if debt.client.protocol == "rolmre":
+                reference = f"année {parts['rolex']}, facture {parts['roldet']}"
+            else:
+                reference = (
+                    f"année {parts['codexer']}, titre {parts['numtitre'].lstrip('0')}, ordre {parts['numordre']}"
+                )
+            self.stdout.write(
+                f"  À payer ({debt.client.label}, {debt.debtor_ref}) : {reference}, montant {format_euros(debt.amount_cents)}"
+            )
 
     def _regie_invoices(self, clients: dict[str, TipiClient], today: datetime.date) -> None:
         """The demo family's régie invoices, with their numbers as printed (REFDET derived)."""

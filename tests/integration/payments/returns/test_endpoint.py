@@ -331,13 +331,13 @@ def test_a_paid_notice_shows_in_the_debts_history_attributed_to_tipi(client):
         [
             "Alice Martin",
             "Modification",
-            "état : Paiement CB par Internet en cours de validation → Payée",
+            "état : Paiement en ligne en cours de validation → Payée",
             "Vu sur le relevé Hélios",
         ],
         [
             "Aucun agent (retour TIPI, traitement)",
             "Modification",
-            "état : À payer → Paiement CB par Internet en cours de validation",
+            "état : À payer → Paiement en ligne en cours de validation",
             "Retour TIPI : paiement accepté (P)",
         ],
     ]

@@ -1,8 +1,15 @@
 """Calls to the sandbox's PayFiP service through Django's test client, with PayFiP's envelopes."""
 
+from payments.models import TipiClient
 from payments.payfip import CREATE_PAYMENT, PAYMENT_DETAIL, read_answer, request_envelope
+from tests.factories import RegieClientFactory
 
 SERVICE = "/tpa/services/securite"
+
+
+def webservice_client(**overrides) -> TipiClient:
+    """A régie client in web-service mode: the only kind PayFiP's SOAP service takes."""
+    return RegieClientFactory(mode=TipiClient.Mode.WEBSERVICE, **overrides)
 
 
 def create_fields(tipi_client, **overrides) -> dict[str, str]:

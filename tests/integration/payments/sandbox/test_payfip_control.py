@@ -11,8 +11,7 @@ from django.utils import timezone
 from payments.payfip import PayfipFault
 from payments.sandbox.models import PayfipNotification, PayfipOperation
 from payments.sandbox.payfip_side import payfip_notification_send
-from tests.factories import TipiClientFactory
-from tests.integration.payments.sandbox.payfip_helpers import create, detail
+from tests.integration.payments.sandbox.payfip_helpers import create, detail, webservice_client
 from tests.integration.tipiportal.test_settings import PRODUCTION, python
 
 pytestmark = pytest.mark.django_db
@@ -23,7 +22,7 @@ NOTIF = "http://portail.example/payfip/notification/"
 def idop(client, settings):
     settings.PORTAL_PUBLIC_URL = "http://portail.example"
     settings.PAYFIP_SANDBOX_NOTIFY = "never"
-    return create(client, TipiClientFactory())
+    return create(client, webservice_client())
 
 
 def control(client, idop, action="", **data):
@@ -81,7 +80,7 @@ def test_control_calls_are_plain_posts_without_csrf(idop):
 
 
 def test_the_night_purges_only_operations_never_opened(client, idop):
-    opened = create(client, TipiClientFactory())
+    opened = create(client, webservice_client())
     client.get(f"/tpa/paiementws.web?idop={opened}")
     assert client.post("/tpa/sandbox/night").json() == {"purged": 1}
     assert control(client, idop).json()["status"] == "P1"
@@ -121,7 +120,7 @@ def test_a_notification_is_sent_once(client, idop):
 
 def test_a_notification_goes_nowhere_but_the_portal(client, settings):
     settings.PORTAL_PUBLIC_URL = "http://portail.example"
-    idop = create(client, TipiClientFactory(), urlnotif="http://169.254.169.254/latest/")
+    idop = create(client, webservice_client(), urlnotif="http://169.254.169.254/latest/")
     with responses.RequestsMock() as mock:  # any request would fail the test
         outcome = control(client, idop, "notify").json()["outcome"]
         assert not mock.calls

@@ -15,8 +15,7 @@ from payments.payfip import (
     request_envelope,
 )
 from payments.sandbox.models import PayfipOperation
-from tests.factories import TipiClientFactory
-from tests.integration.payments.sandbox.payfip_helpers import SERVICE, create_fields
+from tests.integration.payments.sandbox.payfip_helpers import SERVICE, create_fields, webservice_client
 
 pytestmark = pytest.mark.django_db
 values = st.one_of(
@@ -29,7 +28,7 @@ no_fixture_check = settings(suppress_health_check=[HealthCheck.function_scoped_f
 
 @pytest.fixture
 def tipi_client():
-    return TipiClientFactory()
+    return webservice_client()
 
 
 @no_fixture_check

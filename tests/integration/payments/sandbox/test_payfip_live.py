@@ -12,7 +12,7 @@ from zeep.exceptions import Fault
 
 from payments.payfip import PARIS, PayfipClient, PayfipFault
 from payments.sandbox.models import PayfipNotification
-from tests.factories import TipiClientFactory
+from tests.integration.payments.sandbox.payfip_helpers import webservice_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,7 +61,7 @@ def settle(live_server, idop: str, resultrans: str) -> None:
 
 
 def test_zeep_uses_the_sandbox_through_its_wsdl(live_server, soap):
-    tipi_client = TipiClientFactory(label="Régie de test")
+    tipi_client = webservice_client(label="Régie de test")
     # zeep unwraps <return> and its one leaf: the answer is the idOp itself.
     idop = soap.service.creerPaiementSecurise(arg0=arguments(tipi_client.numcli))
     assert isinstance(idop, str) and len(idop) == 36
@@ -82,7 +82,7 @@ def test_zeep_uses_the_sandbox_through_its_wsdl(live_server, soap):
 
 
 def test_zeep_reads_a_functional_fault(soap):
-    tipi_client = TipiClientFactory()
+    tipi_client = webservice_client()
     with pytest.raises(Fault) as raised:
         soap.service.creerPaiementSecurise(arg0=arguments(tipi_client.numcli, refdet="ABCD"))
     (error,) = raised.value.detail
@@ -95,7 +95,7 @@ def test_zeep_reads_a_functional_fault(soap):
 
 
 def test_our_client_against_the_sandbox(live_server, client):
-    tipi_client = TipiClientFactory(label="Régie de test")
+    tipi_client = webservice_client(label="Régie de test")
     fields = arguments(tipi_client.numcli, saisie="W", objet="")
     idop = client.create_payment(**{**fields, "montant": 1000})
     with pytest.raises(PayfipFault) as raised:
@@ -164,7 +164,7 @@ def test_the_worker_notifies_twice_on_schedule(live_server, client, settings, re
     settings.PORTAL_PUBLIC_URL = portal  # the sandbox posts to the portal's address only
     settings.PAYFIP_SANDBOX_NOTIFY = "twice"
     settings.PAYFIP_SANDBOX_NOTIFY_DELAY = 1
-    fields = arguments(TipiClientFactory().numcli, saisie="W", urlnotif=f"{portal}/payfip/notification/")
+    fields = arguments(webservice_client().numcli, saisie="W", urlnotif=f"{portal}/payfip/notification/")
     idop = client.create_payment(**{**fields, "montant": 1000})
     settle(live_server, idop, "P")
     assert receiver.received == []  # not sent inside the request that settled it

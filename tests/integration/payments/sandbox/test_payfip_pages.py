@@ -11,8 +11,7 @@ from django_tasks_db.models import DBTaskResult
 from payments.payfip import PayfipFault
 from payments.sandbox.models import PayfipNotification, PayfipOperation, SandboxClient
 from payments.sandbox.payfip_pages import TEST_IBAN
-from tests.factories import TipiClientFactory
-from tests.integration.payments.sandbox.payfip_helpers import create, detail
+from tests.integration.payments.sandbox.payfip_helpers import create, detail, webservice_client
 
 pytestmark = pytest.mark.django_db
 PAGE = "/tpa/paiementws.web?idop="
@@ -22,7 +21,7 @@ TASK = "payments.sandbox.tasks.payfip_notification_send_task"
 
 @pytest.fixture
 def idop(client):
-    return create(client, TipiClientFactory())
+    return create(client, webservice_client())
 
 
 def pay(client, idop, **data):
@@ -112,7 +111,7 @@ def test_never_opened_then_a_night_is_p1(client, idop):
 
 
 def test_activation_payment_activates_the_sandbox_client(client):
-    tipi_client = TipiClientFactory(state="new")
+    tipi_client = webservice_client(state="new")
     idop = create(client, tipi_client, saisie="X")
     pay(client, idop, **CARD, carte="")
     assert SandboxClient.objects.get(numcli=tipi_client.numcli).state == SandboxClient.State.ACTIVE

@@ -12,8 +12,15 @@ from payments.payfip import (
     read_answer,
 )
 from payments.sandbox.models import PayfipOperation, SandboxClient
-from tests.factories import TipiClientFactory
-from tests.integration.payments.sandbox.payfip_helpers import SERVICE, create, create_fields, detail, soap
+from tests.factories import RegieClientFactory, TipiClientFactory
+from tests.integration.payments.sandbox.payfip_helpers import (
+    SERVICE,
+    create,
+    create_fields,
+    detail,
+    soap,
+    webservice_client,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +34,7 @@ def fault_of(response) -> tuple[str, str]:
 
 
 def test_creation_answers_an_idop_and_keeps_what_was_sent(client):
-    tipi_client = TipiClientFactory()
+    tipi_client = webservice_client()
     response = soap(client, CREATE_PAYMENT, create_fields(tipi_client))
     assert response.status_code == 200
     assert response["Content-Type"] == "text/xml; charset=utf-8"
@@ -43,7 +50,7 @@ def test_creation_answers_an_idop_and_keeps_what_was_sent(client):
 
 def test_a_zeep_shaped_request_is_understood(client):
     """The envelope a WSDL-driven client writes (other prefixes, pretty-printed)."""
-    tipi_client = TipiClientFactory()
+    tipi_client = webservice_client()
     body = f"""<?xml version='1.0' encoding='utf-8'?>
 <soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/">
   <soap-env:Body>
@@ -84,14 +91,14 @@ def test_a_zeep_shaped_request_is_understood(client):
     ],
 )
 def test_creation_faults_one_anomaly_per_call(client, overrides, code):
-    tipi_client = TipiClientFactory()
+    tipi_client = webservice_client()
     found, _ = fault_of(soap(client, CREATE_PAYMENT, create_fields(tipi_client, **overrides)))
     assert found == code
     assert not PayfipOperation.objects.exists()
 
 
 def test_recorded_texts_of_a2_and_r3(client):
-    tipi_client = TipiClientFactory()
+    tipi_client = webservice_client()
     assert fault_of(soap(client, CREATE_PAYMENT, create_fields(tipi_client, mel="x"))) == (
         "A2",
         "Adresse mél incorrecte. ",
@@ -107,12 +114,19 @@ def test_recorded_texts_of_a2_and_r3(client):
     [("new", "W", "T5"), ("inactive", "W", "T5"), ("active", "X", "T4"), ("inactive", "X", "T3")],
 )
 def test_client_state_controls(client, state, saisie, code):
-    tipi_client = TipiClientFactory(state=state)
+    tipi_client = webservice_client(state=state)
     assert fault_of(soap(client, CREATE_PAYMENT, create_fields(tipi_client, saisie=saisie)))[0] == code
 
 
+@pytest.mark.parametrize("saisie", ["W", "T"])
+@pytest.mark.parametrize("factory", [TipiClientFactory, RegieClientFactory], ids=["titres", "regie-classic"])
+def test_only_a_regie_in_webservice_mode_has_the_web_service(client, factory, saisie):
+    tipi_client = factory()
+    assert fault_of(soap(client, CREATE_PAYMENT, create_fields(tipi_client, saisie=saisie)))[0] == "R8"
+
+
 def test_contract_controls(client):
-    tipi_client = TipiClientFactory()
+    tipi_client = webservice_client()
     SandboxClient.objects.create(numcli=tipi_client.numcli, state="A", contract="S")
     assert fault_of(soap(client, CREATE_PAYMENT, create_fields(tipi_client)))[0] == "R9"
     SandboxClient.objects.filter(numcli=tipi_client.numcli).update(contract="")
@@ -121,16 +135,16 @@ def test_contract_controls(client):
 
 @pytest.mark.parametrize(("refdet", "montant"), [("ABCDEFGH", "1000"), ("Z9Y8X7W6V5", "4321"), ("A" * 30, "100")])
 def test_saisie_t_takes_any_well_formed_refdet_and_amount(client, refdet, montant):
-    tipi_client = TipiClientFactory(state="new")
+    tipi_client = webservice_client(state="new")
     assert create(client, tipi_client, saisie="T", refdet=refdet, montant=montant)
 
 
 def test_saisie_x_for_a_new_client(client):
-    assert create(client, TipiClientFactory(state="new"), saisie="X")
+    assert create(client, webservice_client(state="new"), saisie="X")
 
 
 def test_detail_is_p5_until_a_result_then_the_result(client):
-    tipi_client = TipiClientFactory()
+    tipi_client = webservice_client()
     idop = create(client, tipi_client)
     with pytest.raises(PayfipFault) as raised:
         detail(client, idop)
@@ -143,7 +157,7 @@ def test_detail_is_p5_until_a_result_then_the_result(client):
 
 
 def test_detail_leaves_in_schema_order_and_objet_absent_when_none_was_sent(client):
-    idop = create(client, TipiClientFactory(), objet=None)
+    idop = create(client, webservice_client(), objet=None)
     PayfipOperation.objects.filter(idop=idop).update(
         resultrans="P", numauto="123456", dattrans="08122026", heurtrans="0215"
     )
@@ -155,7 +169,7 @@ def test_detail_leaves_in_schema_order_and_objet_absent_when_none_was_sent(clien
 
 
 def test_detail_names_are_case_sensitive_and_unknown_is_p1(client):
-    idop = create(client, TipiClientFactory())
+    idop = create(client, webservice_client())
     for fields in ({"idop": idop}, {"idOp": idop.upper()}, {"idOp": "cc0cb210-1cd4-11ea-8cca-0213ad91a103"}):
         response = soap(client, PAYMENT_DETAIL, fields)
         with pytest.raises(PayfipFault) as raised:
@@ -164,7 +178,7 @@ def test_detail_names_are_case_sensitive_and_unknown_is_p1(client):
 
 
 def test_client_detail(client):
-    tipi_client = TipiClientFactory(label="Régie cantine de Test")
+    tipi_client = webservice_client(label="Régie cantine de Test")
     response = soap(client, CLIENT_DETAIL, {"numCli": tipi_client.numcli})
     leaves = read_answer(CLIENT_DETAIL, response.status_code, response.content)
     assert leaves == {

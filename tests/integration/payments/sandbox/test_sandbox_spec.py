@@ -3,12 +3,14 @@
 import datetime
 import html
 import re
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
+from payments.models import ReturnNotice, Transaction
 from payments.sandbox.models import SandboxClient, SandboxOperation
 from payments.sandbox.tipi_side import TEST_IBAN
 from payments.tipi import parse_url_retour
@@ -317,3 +319,49 @@ def test_m2_is_not_raised_in_test_mode_m4_comes_first(client):
 def test_t5_for_a_payment_to_a_client_not_active(client):
     debt = DebtFactory(client=TipiClientFactory(state="inactive"))
     assert anomaly_code(aller(client, **manual(debt))) == "T5"
+
+
+# --- The round trip: what the sandbox posts, the portal's return endpoint applies --------------------
+
+
+@pytest.fixture
+def portal_receives(monkeypatch, settings):
+    """The sandbox's POST back reaches this portal's /tipi/retour/ through Django's test client."""
+    settings.PORTAL_PUBLIC_URL = settings.TIPI_BASE_URL = PORTAL
+    tipi = Client(REMOTE_ADDR="203.0.113.5")
+
+    class Answer:
+        def __init__(self, status_code):
+            self.status_code = status_code
+
+    def post(url, data, timeout, allow_redirects):
+        body = urlencode(data)
+        return Answer(tipi.post("/tipi/retour/", body, content_type="application/x-www-form-urlencoded").status_code)
+
+    monkeypatch.setattr("payments.sandbox.tipi_side.requests.post", post)
+
+
+@pytest.mark.parametrize(
+    ("button", "fields", "state", "debt_state"),
+    [
+        ("valider", {}, "paid", "in_progress"),
+        ("prelever", {"iban": TEST_IBAN}, "paid", "in_progress"),
+        ("prelever", {"iban": "FR7610107001011234567890129"}, "refused", "open"),
+        ("annuler", {}, "cancelled", "open"),
+        ("autre_moyen", {}, "pending", "open"),  # an unknown code changes nothing: kept for staff
+    ],
+)
+def test_the_portal_applies_what_the_sandbox_posts(client, portal_receives, button, fields, state, debt_state):
+    debt = DebtFactory(amount_cents=3808)
+    amount = {"montant": "38,08", "email": "payeur@example.fr", "email_confirm": "payeur@example.fr"}
+    parts = debt.ref_parts
+    form = {"exercice": parts["codexer"], "numero": parts["numtitre"], "ordre": parts["numordre"], **amount}
+    assert client.post(f"/payer/{debt.client.numcli}/", form).status_code == 302
+    url = Transaction.objects.get().url
+    aller(client, **dict(parse_qsl(urlsplit(url).query)))
+    pay(client, button, **fields)
+    transaction = Transaction.objects.get()
+    debt.refresh_from_db()
+    assert (transaction.state, debt.state) == (state, debt_state)
+    notice = ReturnNotice.objects.get()
+    assert notice.outcome == ("review" if button == "autre_moyen" else "applied")

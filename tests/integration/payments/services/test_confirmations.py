@@ -87,3 +87,15 @@ def test_an_attempt_not_paid_is_never_confirmed(immediate_tasks):
     transaction = TransactionFactory(state=Transaction.State.PENDING)
     assert payment_confirmation_send(transaction_id=transaction.pk) is False
     assert mail.outbox == []
+
+
+def test_the_e_mail_of_a_debit_says_prelevement_without_an_authorisation_number(
+    client, immediate_tasks, django_capture_on_commit_callbacks
+):
+    transaction = TransactionFactory(amount_cents=3808)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_return(client, transaction, resultrans="V", numauto="")
+    (message,) = mail.outbox
+    assert "Votre paiement par prélèvement sur le portail de paiement en ligne est enregistré." in message.body
+    assert "carte" not in message.body
+    assert "Numéro d'autorisation" not in message.body

@@ -171,6 +171,7 @@ def test_an_email_tipi_would_refuse_is_refused_before_building(admin_client):
     response = start(admin_client, tipi_client, email="a@localhost")  # valid for Django, not for TIPI (A2)
     assert response.status_code == 400
     assert response.context["form"].errors["email"]
+    assert response.context["form"].errors["email"][0].endswith("(code A2)")  # the code beside its text
     assert not Transaction.objects.exists()
 
 

@@ -69,7 +69,7 @@ def test_a_tipi_return_for_a_debt_created_by_an_import_says_its_state_before(cli
     assert rows[0][1:] == [
         "Aucun agent (retour TIPI, traitement)",
         "Modification",
-        "état : À payer → Paiement CB par Internet en cours de validation",
+        "état : À payer → Paiement en ligne en cours de validation",
         "Retour TIPI : paiement accepté (P)",
     ]
 
@@ -91,10 +91,10 @@ def test_the_audit_page_shows_who_what_when_before_and_after(client, agent_user,
     assert rows[0][1:4] == ["admin", f"Client TIPI {tipi_client.numcli} – Cantine du Nord", "Modification"]
     assert rows[0][4] == "délai de mise en ligne (jours) : 60 → 90"
     assert rows[1][1:4] == ["admin", f"Dette {debt.refdet}", "Modification"]
-    assert rows[1][4] == "état : Payée → Paiement CB par Internet en cours de validation"
+    assert rows[1][4] == "état : Payée → Paiement en ligne en cours de validation"
     assert rows[1][5] == "Mauvaise ligne"
     assert rows[2][1:4] == ["Alice Martin", f"Dette {debt.refdet}", "Modification"]
-    assert rows[2][4] == "état : Paiement CB par Internet en cours de validation → Payée"
+    assert rows[2][4] == "état : Paiement en ligne en cours de validation → Payée"
     assert rows[2][5] == "Rapprochement : Relevé du 21/11"
     assert {row[3] for row in rows[3:]} == {"Création"}
 
@@ -102,7 +102,7 @@ def test_the_audit_page_shows_who_what_when_before_and_after(client, agent_user,
     only_agent = audit_rows(client.get("/gestion/suivi/audit/", {"user": agent_user.pk}))
     assert [row[1] for row in only_agent] == ["Alice Martin"]
     only_admin = audit_rows(client.get("/gestion/suivi/audit/", {"user": admin_user.pk, "kind": "debt"}))
-    assert [row[4] for row in only_admin] == ["état : Payée → Paiement CB par Internet en cours de validation"]
+    assert [row[4] for row in only_admin] == ["état : Payée → Paiement en ligne en cours de validation"]
     nobody = audit_rows(client.get("/gestion/suivi/audit/", {"user": "system", "kind": "client"}))
     assert [row[3] for row in nobody] == ["Création"]
 
@@ -119,7 +119,7 @@ def test_the_audit_of_one_debt(client, agent_user):
     assert rows[0][1:5] == [
         "Alice Martin",
         "Modification",
-        "état : Paiement CB par Internet en cours de validation → Payée",
+        "état : Paiement en ligne en cours de validation → Payée",
         "Rapprochement : Relevé",
     ]
     assert rows[1][2] == "Création" and "montant : 38,08 €" in rows[1][3]
@@ -136,7 +136,7 @@ def test_a_debt_created_by_an_import_has_no_creation_row_but_its_first_change_is
     client.post("/gestion/suivi/rapprochement/selection/", {"debts": [debt.pk], "reason": "Relevé"})
     rows = audit_rows(client.get(f"/gestion/suivi/audit/dette/{debt.pk}/"))
     assert len(rows) == 1
-    assert rows[0][3] == "état : Paiement CB par Internet en cours de validation → Payée"
+    assert rows[0][3] == "état : Paiement en ligne en cours de validation → Payée"
     Debt.objects.filter(pk=debt.pk).update(label="changé sans trace")
     debt.refresh_from_db()
     debt.history.all().delete()

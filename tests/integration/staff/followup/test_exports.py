@@ -147,7 +147,7 @@ def test_debt_export_values_and_formula_safety(agent, debts):
     first = by_ref[debts[0].refdet]
     assert first["Montant (€)"] == "38,08"
     assert first["Débiteur"] == '\'=HYPERLINK("http://x")'  # never run as a formula
-    assert first["État"] == "Paiement CB par Internet en cours de validation"
+    assert first["État"] == "Paiement en ligne en cours de validation"
     assert first["Payable en ligne du"] == f"{debts[0].online_from:%d/%m/%Y}"
     assert by_ref[debts[1].refdet]["Montant (€)"] == "1200,50"
     book = openpyxl.load_workbook(

@@ -73,7 +73,7 @@ def test_the_dashboard_counts_debit_payments_apart(agent, results):
     Transaction.objects.filter(state=Transaction.State.PAID).update(saisie="M", settled_at=timezone.now())
     page = doc(agent.get("/gestion/suivi/"))
     means = page.xpath("//*[@id='kpi-month-means']")[0].text_content()
-    assert means == "par carte : 1 (10,00\u00a0€) ; par prélèvement : 1 (25,00\u00a0€)"
+    assert means == "dont par carte : 1 (10,00\u00a0€) ; par prélèvement : 1 (25,00\u00a0€)"
     assert "35,00" in page.xpath("//*[@id='kpi-month']//*[@class='kpi-amount']")[0].text_content()
 
 
@@ -89,3 +89,8 @@ def test_the_admin_filters_notices_by_result_and_shows_the_unknown_ones(client, 
     page = doc(client.get("/gestion/admin/payments/returnnotice/", {"resultrans": "unknown"}))
     assert "Code inconnu « Q » (à vérifier)" in page.text_content()
     assert "Payée par prélèvement" not in page.xpath("//table[@id='result_list']")[0].text_content()
+
+
+def test_the_debt_page_names_the_means_of_its_payment(agent, results):
+    page = doc(agent.get(f"/gestion/dettes/{results['V'].debt_id}/"))
+    assert [cell.text_content() for cell in page.xpath("//*[@data-resultrans]")] == ["Payée par prélèvement"]

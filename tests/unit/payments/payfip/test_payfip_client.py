@@ -171,6 +171,7 @@ def test_client_detail(payfip):
         (200, samples.detail(resultrans="")),
         (200, samples.detail(dattrans="32122019")),
         (200, samples.detail(heurtrans="2460")),
+        (200, samples.detail(dattrans="01010001", heurtrans="0000")),  # OverflowError before
         (200, samples.detail(idOp="00000000-0000-0000-0000-000000000000")),  # about another operation
         (200, samples.detail(refdet="<x>A</x>")),
         (200, b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "b">]>' + samples.detail()[21:]),

@@ -55,6 +55,9 @@ def test_fall_back_edges():
         ("12122019", "16:52"),
         ("١٢١٢٢٠١٩", "1652"),  # Arabic-Indic digits are digits to str.isdigit, not to PayFiP
         ("12122019", " 1652"),
+        ("01010001", "0000"),  # year 1: overflowed on the way to UTC (OverflowError, found by hypothesis)
+        ("01011999", "1200"),
+        ("01013000", "1200"),
         ("", ""),
     ],
 )
