@@ -110,7 +110,7 @@ bench-load: $(VENV)/.test
 bench-payfip: $(VENV)/.test
 	$(BIN)/python bench/payfip_notify.py $(BENCH_PAYFIP_ARGS)
 
-## bench-import: debt imports into PostgreSQL against a parse + COPY ceiling, 3 to 6 min
+## bench-import: debt imports into PostgreSQL against the plain ceiling (slice, compose REFDET, COPY) and the ratio
 ## (quick run: make bench-import BENCH_IMPORT_ARGS="--sizes 100000 --skip-pes")
 bench-import: $(VENV)/.test
 	$(BIN)/python bench/import.py $(BENCH_IMPORT_ARGS)

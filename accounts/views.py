@@ -57,6 +57,7 @@ class DebtRow(NamedTuple):
     online_until: str
     reference: str  # as printed on the bill; REFDET is a detail
     outstanding_cents: int
+    due_on: str  # a régie invoice's due date; "" for titres
 
 
 def _debt_rows(page: Page, today: datetime.date) -> list[DebtRow]:
@@ -68,6 +69,7 @@ def _debt_rows(page: Page, today: datetime.date) -> list[DebtRow]:
             f"{debt.online_until:%d/%m/%Y}",
             debt_reference_as_printed(debt),
             debt_outstanding_cents(debt),
+            f"{debt.due_on:%d/%m/%Y}" if debt.due_on else "",
         )
         for debt in page
     ]

@@ -98,6 +98,8 @@ CEILING_COLUMNS = (
     "raw_record",
     "created_at",
     "updated_at",
+    "due_on",
+    "invoice_reference",
 )
 
 
@@ -148,7 +150,7 @@ def migrate_and_create_clients(env: dict[str, str]) -> None:
         ):
             conn.execute(
                 "INSERT INTO payments_tipiclient (numcli, protocol, label, online_delay_days, code_recette,"
-                " accept_only_known_debts, state) VALUES (%s, %s, %s, 60, %s, false, 'active')",
+                " accept_only_known_debts, state, mode) VALUES (%s, %s, %s, 60, %s, false, 'active', 'classic')",
                 (numcli, protocol, label, code),
             )
         conn.execute(f"CREATE TABLE {CEILING_TABLE} (LIKE debts_debt INCLUDING ALL)")
@@ -428,7 +430,7 @@ def ceiling_child(fmt: str, path: str, numcli: str) -> None:
                     refdet, parts, amount, debtor_ref, name, address, label, issued, start, raw = row
                     copy.write_row(
                         (client_id, refdet, parts, amount, debtor_ref, None, name, address, label, issued,
-                         start, start + delay, "open", None, raw, now, now)
+                         start, start + delay, "open", None, raw, now, now, None, "")
                     )  # fmt: skip
                     rows += 1
         conn.commit()

@@ -287,7 +287,9 @@ def measure_import(path: Path, env: dict[str, str]) -> Measure:
     lines = text.splitlines()
     found = [next((line for line in lines if line.startswith(start)), "") for start in wanted]
     detail = ", ".join(line for line in found if line) or text[-100:]
-    return Measure(usage.ru_maxrss / 1024, seconds, "refused" if code == 2 else "read", detail)
+    # A crash (a traceback, exit 1) has no report: neither read nor refused.
+    outcome = "refused" if code == 2 else "read" if found[0] else "failed"
+    return Measure(usage.ru_maxrss / 1024, seconds, outcome, detail)
 
 
 def import_setup(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
@@ -305,7 +307,8 @@ def import_setup(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
     with psycopg.connect(env["DATABASE_URL"], autocommit=True) as conn:
         conn.execute(
             "INSERT INTO payments_tipiclient (numcli, protocol, label, online_delay_days, code_recette,"
-            " accept_only_known_debts, state) VALUES (%s, 'pesv2', 'Commune de Banc-d''Essai', 60, '', false, 'active')",
+            " accept_only_known_debts, state, mode) VALUES (%s, 'pesv2', 'Commune de Banc-d''Essai', 60, '', false, 'active',"
+            " 'classic')",
             (PES_NUMCLI,),
         )
     return env

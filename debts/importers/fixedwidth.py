@@ -167,6 +167,28 @@ def read_records(
             stream.close()  # our spooled copy of a non-seekable source
 
 
+# ISO-8859-15 is ISO-8859-1 but for eight letters: decoded as ISO-8859-1 (a copy), then those of
+# the eight the block holds replaced, it is read several times faster than by its codec's table.
+_LATIN9_LETTERS = [
+    (bytes([b]).decode("latin-1"), bytes([b]).decode("iso8859-15")) for b in b"\xa4\xa6\xa8\xb4\xb8\xbc\xbd\xbe"
+]
+
+
+def _decode(data: bytes, codec: str, special: re.Pattern[bytes] | None) -> str:
+    """``data.decode(codec)``, by the fastest way that reads it alike."""
+    if special is None:
+        return data.decode(codec)
+    if not special.search(data):
+        return data.decode("latin-1")
+    if codec != "iso8859-15":
+        return data.decode(codec)
+    text = data.decode("latin-1")
+    for latin1, latin9 in _LATIN9_LETTERS:
+        if latin1 in text:
+            text = text.replace(latin1, latin9)
+    return text
+
+
 def _blocks(stream: BinaryIO, codec: str) -> Iterator[tuple[int, list[str] | None]]:
     """Yield (number of its first line, its lines without their line ends) for each block of
     the file; when a block is not plain, seek back to its first byte and yield (number of its
@@ -194,9 +216,8 @@ def _blocks(stream: BinaryIO, codec: str) -> Iterator[tuple[int, list[str] | Non
         if line_no == 1 and whole.startswith(_BOM):
             whole = whole[len(_BOM) :]
         try:
-            fast = codec if special is None or special.search(whole) else "latin-1"
             # One "\r" before each "\n" is the line end's, as _physical_lines strips it.
-            lines = whole.replace(b"\r\n", b"\n").decode(fast).split("\n")
+            lines = _decode(whole.replace(b"\r\n", b"\n"), codec, special).split("\n")
         except UnicodeDecodeError:
             break  # the line that does not decode is reported line by line
         lines.pop()  # what follows the last line end

@@ -27,7 +27,7 @@ class DebtFilterForm(forms.Form):
         label="Recherche",
         max_length=100,
         required=False,
-        help_text="Une partie de la référence de la dette (REFDET) ou du nom du débiteur, majuscules et accents indifférents.",
+        help_text="Une partie de la référence de la dette (REFDET), du numéro de facture (régie) ou du nom du débiteur, majuscules et accents indifférents.",
     )
 
     def filters(self) -> dict:

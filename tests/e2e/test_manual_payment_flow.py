@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from debts.models import Debt
 from payments.models import ReturnNotice, Transaction
-from tests.factories import DebtFactory
+from tests.factories import DebtFactory, RegieClientFactory, RegieDebtFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -114,3 +114,22 @@ def test_cancel_in_popup_leaves_debt_payable(page, portal):
     expect(page.locator("#payment-status")).to_contain_text("Vous avez annulé le paiement")
     debt.refresh_from_db()
     assert debt.state == Debt.State.OPEN
+
+
+def test_a_regie_invoice_is_paid_by_its_number_in_classic_mode(page, portal):
+    # Protocol 0: the payer types the invoice number as printed; TIPI gets the REFDET derived from it.
+    debt = RegieDebtFactory(client=RegieClientFactory(), invoice_reference="FAC-2026/0042", amount_cents=4250)
+    page.goto(f"{portal}/payer/{debt.client.numcli}/")
+    expect(page.get_by_label("Année")).to_have_count(0)
+    page.get_by_label("Numéro de facture").fill("FAC-2026/0042")
+    page.get_by_label("Montant exact (€)").fill("42,50")
+    page.get_by_label("Votre adresse électronique", exact=True).fill("marie.lefevre@example.fr")
+    page.get_by_label("Votre adresse électronique (confirmation)").fill("marie.lefevre@example.fr")
+    page.get_by_role("button", name="Continuer").click()
+    expect(page.locator(".summary")).to_contain_text("FAC-2026/0042")
+    popup = pay_in_popup(page)
+    expect(popup.get_by_role("heading", name="Votre paiement est accepté")).to_be_visible()
+    expect(page.locator("#payment-status")).to_have_text("Paiement CB par Internet en cours de validation")
+    debt.refresh_from_db()
+    assert debt.state == Debt.State.IN_PROGRESS
+    assert Transaction.objects.get().refdet == debt.refdet != debt.invoice_reference

@@ -74,3 +74,25 @@ def test_the_reference_the_readme_links_has_a_payable_debt():
     )
     assert any(p["titre"] == "127" for p in demo_run())
     assert payable.filter(refdet__endswith="00000127000001").exists()
+
+
+REGIE_PRINTED = re.compile(
+    r"À payer \((?P<label>Régie [^,]+), FAMLEF01\) : facture (?P<invoice>\S+) \((?P<mode>[^,]+),"
+)
+
+
+def test_a_regie_invoice_paid_in_an_earlier_demo_gives_way_to_a_fresh_one():
+    out = io.StringIO()
+    call_command("demo_data", stdout=out)
+    first = {m["invoice"]: m.groupdict() for m in REGIE_PRINTED.finditer(out.getvalue())}
+    assert first["FAC-2026-0042"]["mode"] == "web-service PayFiP"
+    assert first["CR20260117"]["mode"] == "URL aller classique"
+    Debt.objects.filter(invoice_reference="FAC-2026-0042").update(state=Debt.State.IN_PROGRESS)
+    out = io.StringIO()
+    call_command("demo_data", stdout=out)
+    again = {m["invoice"] for m in REGIE_PRINTED.finditer(out.getvalue())}
+    assert "FAC-2026-0042" not in again
+    assert {"FAC-2026-0042-2", "CR20260117"} <= again
+    fresh = Debt.objects.get(invoice_reference="FAC-2026-0042-2")
+    assert fresh.state == Debt.State.OPEN
+    assert Debt.objects.get(invoice_reference="FAC-2026-0042").state == Debt.State.IN_PROGRESS

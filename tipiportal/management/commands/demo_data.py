@@ -178,7 +178,7 @@ class Command(BaseCommand):
                 },
             )
             demo_debts.append(debt)
-        self._regie_invoices(clients, today)
+        regie_debts = self._regie_invoices(clients, today)
         self._import_samples({"indigo": indigo, "rolmre": rolmre, "regie": clients["090910"]})
         chorus_debt = self._chorus_demo(indigo, today)
         user_model = get_user_model()
@@ -207,15 +207,7 @@ class Command(BaseCommand):
             "  Ou créez votre compte (/compte/signup/ ; le lien de confirmation s'affiche dans ce terminal), puis "
             f"rattachez la référence « DUPONT01 » du service Restauration scolaire avec le code « {DEMO_REFERENCES['DUPONT01']} »"
         )
-        self._print_payable(demo_debts, today)
-        self.stdout.write(
-            "  À payer (Régie cantine, web-service PayFiP, SAISIE W) : facture FAC-2026-0042, montant 42,50 ; "
-            "FAC-2026-0043, 18,75 (aussi dans le compte usager)"
-        )
-        self.stdout.write(
-            "  À payer (Régie crèche, URL aller classique) : facture CR20260117, montant 128,00 (aussi dans le "
-            "compte usager)"
-        )
+        self._print_payable(demo_debts + regie_debts, today)
         self.stdout.write("  Carte de test : 1111 2222 3333 4444, date future (ex. 12/30), cryptogramme 123")
         self.stdout.write(
             "  Chorus Pro (bac à sable) : /gestion/chorus-pro/parametres/ (administrateur) « Tester la connexion » ; "
@@ -241,7 +233,10 @@ class Command(BaseCommand):
             if not card_amount or debt_payment_anomalies(debt=debt, amount_cents=debt.amount_cents, today=today):
                 continue  # expired, under 1 € or from 1 500 €: there to show TIPI's refusals
             parts = debt.ref_parts
-            if debt.client.protocol == "rolmre":
+            if debt.invoice_reference:
+                mode = "web-service PayFiP" if debt.client.mode == TipiClient.Mode.WEBSERVICE else "URL aller classique"
+                reference = f"facture {debt.invoice_reference} ({mode}, aussi dans le compte usager)"
+            elif debt.client.protocol == "rolmre":
                 reference = f"année {parts['rolex']}, facture {parts['roldet']}"
             else:
                 reference = (
@@ -251,15 +246,21 @@ class Command(BaseCommand):
                 f"  À payer ({debt.client.label}, {debt.debtor_ref}) : {reference}, montant {format_euros(debt.amount_cents)}"
             )
 
-    def _regie_invoices(self, clients: dict[str, TipiClient], today: datetime.date) -> None:
-        """The demo family's régie invoices, with their numbers as printed (REFDET derived)."""
-        for numcli, number, cents, label, age_days in REGIE_INVOICES:
+    def _regie_invoices(self, clients: dict[str, TipiClient], today: datetime.date) -> list[Debt]:
+        """The demo family's régie invoices, with their numbers as printed (REFDET derived); one
+        paid in an earlier run stays as it is and a fresh invoice is payable now (as for titres)."""
+        invoices = []
+        for numcli, printed_number, cents, label, age_days in REGIE_INVOICES:
             client = clients[numcli]
+            number, again = printed_number, 1
+            while Debt.objects.filter(client=client, invoice_reference=number).exclude(state=Debt.State.OPEN).exists():
+                again += 1
+                number = f"{printed_number}-{again}"
             debtor, _ = DebtorReference.objects.update_or_create(
                 client=client, reference="FAMLEF01", defaults={"access_code": DEMO_REFERENCES["FAMLEF01"]}
             )
             online_from = today - datetime.timedelta(days=age_days)
-            Debt.objects.update_or_create(
+            debt, _ = Debt.objects.update_or_create(
                 client=client,
                 refdet=compose_refdet(client.tipi_protocol, invoice=number),
                 defaults={
@@ -277,6 +278,8 @@ class Command(BaseCommand):
                     "online_until": online_from + datetime.timedelta(days=client.online_delay_days),
                 },
             )
+            invoices.append(debt)
+        return invoices
 
     def _import_samples(self, clients: dict[str, TipiClient]) -> None:
         """Generated files, imported as staff would import them (once: same file, same hash)."""

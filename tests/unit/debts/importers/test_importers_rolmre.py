@@ -212,7 +212,7 @@ def _without_fast_pattern(monkeypatch):
     monkeypatch.setattr(rolmre, "_FAST", re.compile(r"(?!)"))  # every line the field-by-field way
 
 
-def _line(**values: str) -> str:
+def _edge_line(**values: str) -> str:
     base = {
         "ROLMVT": "1",
         "ROLNAT": "01",
@@ -240,9 +240,10 @@ def _line(**values: str) -> str:
 
 EDGE_LINES = {
     "plain": {},
-    "ddpac": {"ROLREC": "", "ROLNAT": "12", "ROLDEB": ""},
-    "ddpac-bad-nature": {"ROLREC": "", "ROLNAT": "1A"},
-    "ddpac-blank-nature": {"ROLREC": "", "ROLNAT": ""},
+    "ddpac": {"ROLREC": "", "ROLNAT": "12", "ROLDEB": "", "ROLTPR": "0"},
+    "water-without-code": {"ROLREC": "", "ROLNAT": "12", "ROLDEB": ""},
+    "ddpac-bad-nature": {"ROLREC": "", "ROLNAT": "1A", "ROLTPR": "2"},
+    "ddpac-blank-nature": {"ROLREC": "", "ROLNAT": "", "ROLTPR": "0"},
     "eau-any-nature": {"ROLNAT": " 7"},
     "one-letter-code": {"ROLREC": "A"},
     "accented-code": {"ROLREC": "ÉA"},
@@ -278,7 +279,7 @@ def _parse_text(text: str) -> list:
 
 @pytest.mark.parametrize("case", EDGE_LINES)
 def test_the_fast_pattern_reads_each_line_as_the_field_checks_do(monkeypatch, case):
-    text = _line(**EDGE_LINES[case]) + "\r\n"
+    text = _edge_line(**EDGE_LINES[case]) + "\r\n"
     fast = _parse_text(text)
     _without_fast_pattern(monkeypatch)
     assert fast == _parse_text(text)
