@@ -44,7 +44,7 @@ def test_a_debit_result_updates_the_waiting_page(page, portal, viewport, code, m
     debt = DebtFactory(amount_cents=3808)
     page.goto(f"{portal}/payer/{debt.client.numcli}/")
     fill_form(page, debt)
-    expect(page.locator("#payment-status")).to_have_text("En attente du résultat de votre paiement sur la page TIPI…")
+    expect(page.locator("[data-payment]")).to_have_attribute("data-state", "pending")
     post_return(portal, Transaction.objects.get(), resultrans=code, numauto="")
     expect(page.locator("#payment-status")).to_have_text(message, timeout=10_000)
     expect(page.get_by_role("button", name="Réessayer le paiement")).to_be_visible(visible=code == "Z")

@@ -63,7 +63,7 @@ def test_the_journal_shows_each_code_and_the_unknown_one_to_review(agent, result
 
 def test_the_export_has_the_result_in_words(agent, results):
     response = agent.get("/gestion/suivi/transactions/export.csv")
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8")[1:]), delimiter=";"))
+    rows = list(csv.reader(io.StringIO(response.getvalue().decode("utf-8")[1:]), delimiter=";"))
     header, body = rows[0], rows[1:]
     by_code = {row[header.index("RESULTRANS")]: row[header.index("Résultat")] for row in body}
     assert by_code == {"P": "Payée par carte", "V": "Payée par prélèvement", "Z": "Prélèvement refusé", "": ""}
