@@ -276,8 +276,12 @@ def _parse(stream: BinaryIO, encoding: str | None) -> Iterator[DebtRecord | Line
             break
     else:
         raise ImportFileError("Le fichier est vide : aucune facture.")
-    delimiter = _delimiter(header_line)
-    positions = _header(next(csv.reader([header_line], delimiter=delimiter)))
+    try:
+        delimiter = _delimiter(header_line)
+        header_cells = next(csv.reader([header_line], delimiter=delimiter))
+    except csv.Error as exc:  # a stray carriage return or quote in the header line
+        raise ImportFileError(f"Ligne {header_no} : en-tête illisible ({exc}).") from None
+    positions = _header(header_cells)
     # Keep each record's source text: the raw record of the debt, for the audit trail.
     recorded: list[str] = []
 

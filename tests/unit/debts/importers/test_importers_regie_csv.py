@@ -234,6 +234,7 @@ def test_an_over_long_line_and_a_nul_byte_are_reported_and_skipped():
         (csv_bytes(line(nom='"Dupont')), "guillemets mal fermés"),
         (csv_bytes(line(nom='"Dupont" Jean')), "guillemets mal fermés"),
         ("\ufeff".encode("utf-16-le") + csv_bytes(line(), encoding="utf-16-le"), "UTF-16"),
+        (b"\r\x01", "Ligne 1 : en-tête illisible"),  # found by test_importers_on_any_bytes: a csv.Error escaped
     ],
 )
 def test_an_unusable_file_is_refused_whole_with_a_french_message(data, message):
