@@ -9,7 +9,7 @@ from django.db import models
 from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
-from payments.tipi import Means, Protocol, is_valid_numcli, resultrans_label, resultrans_means
+from payments.tipi import Means, Protocol, is_valid_numcli, refdet_as_printed, resultrans_label, resultrans_means
 
 TOKEN_LENGTH = 24
 _TOKEN_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789"
@@ -221,8 +221,11 @@ class Transaction(models.Model):
 
     @property
     def shown_reference(self) -> str:
-        """What the payer reads: the debt's (a régie's invoice number), else the REFDET sent."""
-        return self.debt.shown_reference if self.debt_id else self.refdet
+        """What the payer reads: a régie's invoice number, else the reference as printed on the
+        bill (year, title, order; the water bill's number); the REFDET sent is a detail."""
+        if self.debt_id and self.debt.invoice_reference:
+            return self.debt.invoice_reference
+        return refdet_as_printed(self.client.tipi_protocol, self.refdet)
 
 
 class ReturnNotice(models.Model):

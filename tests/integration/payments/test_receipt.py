@@ -40,7 +40,10 @@ def test_the_receipt_shows_what_was_paid_and_that_the_treasury_validates_it():
     facts = dict(
         zip((dt.text_content() for dt in page.xpath("//dl/dt")), (dd.text_content() for dd in page.xpath("//dl/dd")))
     )
-    assert facts["Référence de la dette"] == transaction.refdet
+    # The reference as printed on the bill, REFDET as a detail (issue 14: never the raw REFDET alone).
+    year, title, order = transaction.refdet[:4], transaction.refdet[4:12], transaction.refdet[12:]
+    assert facts["Référence de la dette"] == f"Exercice {year}, titre n° {title}, ordre n° {order}"
+    assert facts["Référence TIPI"] == transaction.refdet
     assert facts["Montant payé"] == "38,08\u00a0€"
     assert facts["Date du paiement"] == "22/11/2026"
     assert facts["Numéro d'autorisation"] == "112233"

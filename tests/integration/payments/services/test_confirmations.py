@@ -45,7 +45,8 @@ def test_the_e_mail_says_reference_amount_date_authorisation_and_treasury(
     assert message.to == [transaction.email]
     assert "1\u202f234,50" in message.subject
     body = message.body
-    assert f"Référence de la dette : {transaction.refdet}" in body
+    assert f"Référence de la dette : {transaction.shown_reference} (référence TIPI {transaction.refdet})" in body
+    assert transaction.shown_reference.startswith("Exercice ")
     assert "Montant : 1\u202f234,50\u00a0€" in body
     assert "Date du paiement : 22/11/2026" in body
     assert "Numéro d'autorisation : 123456" in body
