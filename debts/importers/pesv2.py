@@ -52,6 +52,9 @@ the piece being read is kept whole. A file whose structure is not PES's is refus
 parse meets it (``pesv2_guard``): an element other than BlocBordereau, Piece or Signature
 in a recette Bordereau, nesting deeper than 32 levels, a piece of more than 200,000
 elements, more than 16 MB read without an element to free (a huge piece, tag or text).
+An attachment block (``PES_PJ``, which the schema puts after the recette block) is not
+parsed: the rest of the file is read past with bounded memory and must end with the root's
+end tag, so that an attachment of any size does not refuse a file whose debts are all read.
 
 Encoding: a PES file is in UTF-8, ISO-8859-1, ISO-8859-15 or Windows-1252 (ASCII reads
 alike in all four); a file declaring any other encoding, UTF-7 above all (its "+ADw-" is a
@@ -89,7 +92,15 @@ from .pesv2_guard import (
     unexpected_in_bordereau,
 )
 from .pesv2_pieces import PUBLIC_BODY_FIELDS, Bordereau, read_bordereau, read_piece
-from .pesv2_xml import PARSER_OPTIONS, check_prolog, local_name, lxml_encoding, refuse_dtd, syntax_message
+from .pesv2_xml import (
+    PARSER_OPTIONS,
+    check_prolog,
+    check_root_ends,
+    local_name,
+    lxml_encoding,
+    refuse_dtd,
+    syntax_message,
+)
 
 __all__ = ["PUBLIC_BODY_FIELDS", "parse"]
 
@@ -129,7 +140,7 @@ def _parse(stream: BinaryIO, forced: str | None) -> Iterator[DebtRecord | LineEr
     depth = 0
     kept = False  # inside a BlocBordereau or Piece of the recette (depth 4 and below)
     held = 0  # elements started inside it
-    in_recette = in_bordereau = recette = False
+    in_recette = in_bordereau = recette = attachments = False
     try:
         for event, element in events:
             if event == "start":
@@ -154,7 +165,11 @@ def _parse(stream: BinaryIO, forced: str | None) -> Iterator[DebtRecord | LineEr
                     in_bordereau = in_recette and local_name(element.tag) == "Bordereau"
                     recette = recette or in_bordereau
                 elif depth == 2:
-                    in_recette = local_name(element.tag) == "PES_RecetteAller"
+                    name = local_name(element.tag)
+                    if name == "PES_PJ":  # attachments: the schema puts nothing to read after them
+                        attachments = True
+                        break
+                    in_recette = name == "PES_RecetteAller"
                 elif depth == 1:  # whatever the prolog check saw: libxml2 expands entities in attributes
                     refuse_dtd(element)
                 continue
@@ -179,6 +194,8 @@ def _parse(stream: BinaryIO, forced: str | None) -> Iterator[DebtRecord | LineEr
                     del parent[0]
     except etree.XMLSyntaxError as exc:
         raise ImportFileError(syntax_message(exc, parser_encoding)) from None
+    if attachments:
+        check_root_ends(reader.skip_rest(position=position))
     if not recette:
         raise ImportFileError(
             "Ce fichier PES ne contient aucun bordereau de recette (PES_RecetteAller / Bordereau) : "
