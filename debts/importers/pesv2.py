@@ -25,11 +25,14 @@ REFDET parts: Exer (4) + IdPce (8) + IdLigne (6), numbers zero-padded. Grouping
   mono-imputation) that is one debt per line on its own IdLigne; with several
   (multi-débiteur multi-imputation) it is the "IdLigne de regroupement" of annex 4.
 
-Debtors are told apart by RefTiers, else IdTiers, else name and address.
+Debtors are told apart by RefTiers, else IdTiers, else name and address. A LigneDePiece
+without Tiers (the PES V2 schema makes it optional) owes for the piece's debtor: that of its
+first line with a Tiers.
 
 Amount of a line: MtHT, plus MtTVA when MtTVA is given (annex 4). Decimals are read
-exactly (Decimal, never float) with a dot (xs:decimal) or a comma (the annex's own
-examples write "19,6"); more than two significant decimals is an error.
+exactly (Decimal, never float) in every xs:decimal form ("12", "+12.50", "012.500", ".5",
+"5.") or with a comma (the annex's own examples write "19,6"); more than two significant
+decimals is an error.
 
 Dates (DteAsp, DteBord) are ``AAAA-MM-JJ`` (xs:date, what real files carry) or
 ``AAAAMMJJ`` (what the annex prints). ``issued_on`` is the piece's DteAsp, else the
