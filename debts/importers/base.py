@@ -106,9 +106,9 @@ class ValueProblem:
 EXERCICE_MIN = 1990
 EXERCICE_MAX = 2099
 
-# PES decimals: an optional sign, digits, then an optional fraction with a dot
-# (the XSD's xs:decimal) or a comma (the annex's own examples write "19,6").
-_DECIMAL = re.compile(r"(-?)([0-9]+)(?:[.,]([0-9]+))?")
+# PES decimals: every lexical form of the XSD's xs:decimal ("12", "+12.50", "012.500", ".5",
+# "5."), with a dot or a comma (the annex's own examples write "19,6").
+_DECIMAL = re.compile(r"([+-]?)([0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)")
 
 
 def exercice(value: str, what: str = "Exercice") -> str | ValueProblem:
@@ -158,7 +158,7 @@ def implied_cents(value: str, what: str = "Montant") -> int | ValueProblem:
 
 
 def decimal_to_cents(value: str, what: str = "Montant") -> int | ValueProblem:
-    """Convert a PES decimal ("12.50", "12,5", "100") to exact integer cents.
+    """Convert a PES decimal ("12.50", "12,5", "100", "+.5") to exact integer cents.
 
     Decimal arithmetic only, never float. A value that is not a whole number of
     cents ("12.345") is an error; trailing zeros ("12.500") are harmless and kept
@@ -170,14 +170,14 @@ def decimal_to_cents(value: str, what: str = "Montant") -> int | ValueProblem:
     match = _DECIMAL.fullmatch(text) if text.isascii() else None
     if match is None:
         return ValueProblem(f"{what} non numérique (attendu par exemple 12.50)")
-    sign, units, fraction = match.groups()
+    sign, number = match.groups()
     try:
-        cents = Decimal(f"{units}.{fraction or '0'}") * 100
+        cents = Decimal(number.replace(",", ".")) * 100
     except InvalidOperation:  # pragma: no cover - the regex only lets digits through
         return ValueProblem(f"{what} non numérique")
     if cents != cents.to_integral_value():
         return ValueProblem(f"{what} avec plus de deux décimales")
-    if sign and cents:
+    if sign == "-" and cents:
         return ValueProblem(f"{what} négatif")
     return int(cents)
 

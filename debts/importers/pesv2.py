@@ -25,11 +25,14 @@ REFDET parts: Exer (4) + IdPce (8) + IdLigne (6), numbers zero-padded. Grouping
   mono-imputation) that is one debt per line on its own IdLigne; with several
   (multi-débiteur multi-imputation) it is the "IdLigne de regroupement" of annex 4.
 
-Debtors are told apart by RefTiers, else IdTiers, else name and address.
+Debtors are told apart by RefTiers, else IdTiers, else name and address. A LigneDePiece
+without Tiers (the PES V2 schema makes it optional) owes for the piece's debtor: that of its
+first line with a Tiers.
 
 Amount of a line: MtHT, plus MtTVA when MtTVA is given (annex 4). Decimals are read
-exactly (Decimal, never float) with a dot (xs:decimal) or a comma (the annex's own
-examples write "19,6"); more than two significant decimals is an error.
+exactly (Decimal, never float) in every xs:decimal form ("12", "+12.50", "012.500", ".5",
+"5.") or with a comma (the annex's own examples write "19,6"); more than two significant
+decimals is an error.
 
 Dates (DteAsp, DteBord) are ``AAAA-MM-JJ`` (xs:date, what real files carry) or
 ``AAAAMMJJ`` (what the annex prints). ``issued_on`` is the piece's DteAsp, else the
@@ -52,6 +55,9 @@ the piece being read is kept whole. A file whose structure is not PES's is refus
 parse meets it (``pesv2_guard``): an element other than BlocBordereau, Piece or Signature
 in a recette Bordereau, nesting deeper than 32 levels, a piece of more than 200,000
 elements, more than 16 MB read without an element to free (a huge piece, tag or text).
+An attachment block (``PES_PJ``, which the schema puts after the recette block) is not
+parsed: the rest of the file is read past with bounded memory and must end with the root's
+end tag, so that an attachment of any size does not refuse a file whose debts are all read.
 
 Encoding: a PES file is in UTF-8, ISO-8859-1, ISO-8859-15 or Windows-1252 (ASCII reads
 alike in all four); a file declaring any other encoding, UTF-7 above all (its "+ADw-" is a
@@ -89,7 +95,15 @@ from .pesv2_guard import (
     unexpected_in_bordereau,
 )
 from .pesv2_pieces import PUBLIC_BODY_FIELDS, Bordereau, read_bordereau, read_piece
-from .pesv2_xml import PARSER_OPTIONS, check_prolog, local_name, lxml_encoding, refuse_dtd, syntax_message
+from .pesv2_xml import (
+    PARSER_OPTIONS,
+    check_prolog,
+    check_root_ends,
+    local_name,
+    lxml_encoding,
+    refuse_dtd,
+    syntax_message,
+)
 
 __all__ = ["PUBLIC_BODY_FIELDS", "parse"]
 
@@ -129,7 +143,7 @@ def _parse(stream: BinaryIO, forced: str | None) -> Iterator[DebtRecord | LineEr
     depth = 0
     kept = False  # inside a BlocBordereau or Piece of the recette (depth 4 and below)
     held = 0  # elements started inside it
-    in_recette = in_bordereau = recette = False
+    in_recette = in_bordereau = recette = attachments = False
     try:
         for event, element in events:
             if event == "start":
@@ -154,7 +168,11 @@ def _parse(stream: BinaryIO, forced: str | None) -> Iterator[DebtRecord | LineEr
                     in_bordereau = in_recette and local_name(element.tag) == "Bordereau"
                     recette = recette or in_bordereau
                 elif depth == 2:
-                    in_recette = local_name(element.tag) == "PES_RecetteAller"
+                    name = local_name(element.tag)
+                    if name == "PES_PJ":  # attachments: the schema puts nothing to read after them
+                        attachments = True
+                        break
+                    in_recette = name == "PES_RecetteAller"
                 elif depth == 1:  # whatever the prolog check saw: libxml2 expands entities in attributes
                     refuse_dtd(element)
                 continue
@@ -179,6 +197,8 @@ def _parse(stream: BinaryIO, forced: str | None) -> Iterator[DebtRecord | LineEr
                     del parent[0]
     except etree.XMLSyntaxError as exc:
         raise ImportFileError(syntax_message(exc, parser_encoding)) from None
+    if attachments:
+        check_root_ends(reader.skip_rest(position=position))
     if not recette:
         raise ImportFileError(
             "Ce fichier PES ne contient aucun bordereau de recette (PES_RecetteAller / Bordereau) : "

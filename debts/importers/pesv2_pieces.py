@@ -82,6 +82,7 @@ class _Line:
     address: dict[str, str]
     label: str
     errors: list[tuple[str, str, str]]
+    has_tiers: bool
 
 
 def _address(tiers: etree._Element | None) -> dict[str, str]:
@@ -136,9 +137,19 @@ def _read_line(element: etree._Element, index: int) -> _Line:
             *(join_words(tiers.get(k, "")).upper() for k in ("nom", "prenom", "complnom")),
             *(join_words(address.get(k, "")).upper() for k in ("adr1", "adr2", "adr3", "cp", "ville")),
         )
-    return _Line(
-        element, index, idligne, amount, debtor, tiers, address, join_words(values.get("objlignepce", "")), errors
-    )
+    label = join_words(values.get("objlignepce", ""))
+    return _Line(element, index, idligne, amount, debtor, tiers, address, label, errors, tiers_element is not None)
+
+
+def _give_tiers_less_lines_their_debtor(lines: list[_Line]) -> None:
+    """A LigneDePiece without Tiers (the schema makes it optional) owes for the piece's debtor:
+    the first line's of the piece that has one. Without any Tiers, the lines stay one debtor."""
+    owner = next((line for line in lines if line.has_tiers), None)
+    if owner is None:
+        return
+    for line in lines:
+        if not line.has_tiers:
+            line.debtor, line.tiers, line.address = owner.debtor, owner.tiers, owner.address
 
 
 def _name(tiers: dict[str, str]) -> str:
@@ -208,6 +219,7 @@ def read_piece(position: int, piece: etree._Element, bord: Bordereau | None) -> 
     assert isinstance(idpce, str) and bord is not None and bord.exer is not None
 
     lines = [_read_line(element, index) for index, element in enumerate(elements, 1)]
+    _give_tiers_less_lines_their_debtor(lines)
     debtors: dict[tuple, list[_Line]] = {}
     seen_ids: set[str] = set()
     for line in lines:

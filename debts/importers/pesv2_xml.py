@@ -19,6 +19,7 @@ from .encoding import CP1252_UNDEFINED, check_codec, decide, encoding_label, sca
 __all__ = [
     "PARSER_OPTIONS",
     "check_prolog",
+    "check_root_ends",
     "declared_encoding",
     "first_child",
     "local_name",
@@ -31,6 +32,7 @@ __all__ = [
 # The prolog (declaration, comments, DOCTYPE) must end within this many bytes.
 _PROLOG_LIMIT = 1 << 20
 _READ_SIZE = 64 * 1024
+_ROOT_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?PES_Aller\s*>\s*\Z")
 _DECLARATION = re.compile(rb"^\s*<\?xml\s(.*?)\?>", re.DOTALL)
 _ENCODING_NAME = re.compile(rb"\bencoding\s*=\s*([\"'])(.*?)\1", re.DOTALL)
 # The encodings a PES file may have, by Python's canonical name, with the name libxml2 is given:
@@ -250,3 +252,13 @@ def syntax_message(exc: etree.XMLSyntaxError, parser_encoding: str | None) -> st
             f"encoding=… ou indiquez l'encodage. Détail : {detail}"
         )
     return f"Ce fichier n'est pas un XML bien formé{where}. Détail : {detail}"
+
+
+def check_root_ends(tail: bytes) -> None:
+    """Refuse a file whose last bytes (after attachments the parse skipped) are not the end tag of
+    ``PES_Aller``: it was cut short. Every encoding a PES may have writes ASCII markup alike."""
+    if _ROOT_END.search(tail) is None:
+        raise ImportFileError(
+            "Ce fichier n'est pas un XML bien formé : il ne se termine pas par </PES_Aller> après ses pièces "
+            "jointes (PES_PJ) ; il a sans doute été tronqué. Détail : fin de fichier inattendue"
+        )

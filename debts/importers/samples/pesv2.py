@@ -67,6 +67,7 @@ def _pes_line_xml(line: _PesLine) -> str:
             _v("IdTiers", hints.get("IdTiers")),
             _v("NatIdTiers", hints.get("NatIdTiers")),
             _v("RefTiers", line.ref or None),
+            # Only public bodies carry them here: the importer takes any of them as a public-body hint.
             _v("CatTiers", hints.get("CatTiers")),
             _v("NatJur", hints.get("NatJur")),
             _v("TypTiers", hints.get("TypTiers")),
@@ -75,18 +76,25 @@ def _pes_line_xml(line: _PesLine) -> str:
             _v("Prenom", line.first or None),
         )
     )
-    address = "".join(_v(f"Adr{index}", text) for index, text in enumerate(adr_lines, 1))
-    if postcode:
-        address += _v("CP", postcode)
-    if town:
-        address += _v("Ville", town)
     return (
         "<LigneDePiece><BlocLignePiece><InfoLignePiece>"
-        f"{_v('IdLigne', line.idligne)}{_v('ObjLignePce', line.label or None)}{_v('CodProdLoc', 'CANT')}"
-        f"{_v('Nature', '7067')}{_v('Majo', '0')}{_v('MtHT', line.mtht)}{_v('MtTVA', line.mttva)}"
-        "</InfoLignePiece></BlocLignePiece>"
-        f"<Tiers><InfoTiers>{tiers}</InfoTiers><Adresse>{_v('TypAdr', '1')}{address}{_v('CodRes', '0')}"
-        "</Adresse></Tiers></LigneDePiece>"
+        f"{_v('IdLigne', line.idligne)}{_v('ObjLignePce', line.label or None)}{_v('TvaIntraCom', '0')}"
+        f"{_v('CodProdLoc', 'CANT')}{_v('Nature', '7067')}{_v('Majo', '0')}{_v('MtHT', line.mtht)}"
+        f"{_v('MtTVA', line.mttva)}</InfoLignePiece></BlocLignePiece>"
+        f"<Tiers><InfoTiers>{tiers}</InfoTiers>{_address_xml(adr_lines, postcode, town)}</Tiers></LigneDePiece>"
+    )
+
+
+def _address_xml(adr_lines: tuple[str, ...], postcode: str, town: str) -> str:
+    """The principal Adresse: the street in Adr2 (Adr1 and Adr3 are the complements before and
+    after it), then CP, Ville and CodRes (0: resident in France)."""
+    if len(adr_lines) == 1:
+        named = [("Adr2", adr_lines[0])]
+    else:
+        named = list(zip(("Adr1", "Adr2", "Adr3"), adr_lines, strict=False))
+    address = "".join(_v(name, text) for name, text in named)
+    return f"<Adresse>{_v('TypAdr', '1')}{address}{_v('CP', postcode or None)}{_v('Ville', town or None)}" + (
+        f"{_v('CodRes', '0')}</Adresse>"
     )
 
 
@@ -115,7 +123,8 @@ class _PesWriter:
             root = "<PES_Aller>"
             self.close_root = "</PES_Aller>"
         self.write(
-            f"{head}{root}\n<EnTetePES>{_v('DteStr', EXERCICE + '-12-31')}{_v('IdPost', '042000')}"
+            f"{head}{root}\n<Enveloppe><Parametres>{_v('Version', '2')}{_v('TypFic', 'PESALR2')}"
+            f"{_v('NomFic', 'PES_RECETTE_' + EXERCICE)}</Parametres></Enveloppe>\n<EnTetePES>{_v('DteStr', EXERCICE + '-12-31')}{_v('IdPost', '042000')}"
             f"{_v('IdColl', '21420218600011')}{_v('CodCol', '042')}{_v('CodBud', '00')}</EnTetePES>\n"
             f"<PES_RecetteAller><EnTeteRecette>{_v('IdVer', '2')}</EnTeteRecette>\n"
         )
@@ -137,13 +146,13 @@ class _PesWriter:
         total = sum(line.cents or 0 for piece in self.bordereau for line in piece.lines)
         parts = [
             f"<Bordereau><BlocBordereau>{_v('Exer', self.exer)}{_v('IdBord', str(self.idbord))}"
-            f"{_v('TypBord', self.typbord)}{_v('DteBord', self.dtebord)}"
-            f"{_v('NbrePce', str(len(self.bordereau)))}{_v('MtBordHt', _decimal(total))}</BlocBordereau>\n"
+            f"{_v('DteBordEm', self.dtebord)}{_v('TypBord', self.typbord)}"
+            f"{_v('NbrPce', str(len(self.bordereau)))}{_v('MtBordHT', _decimal(total))}</BlocBordereau>\n"
         ]
         for piece in self.bordereau:
             parts.append(
-                f"<Piece><BlocPiece><InfoPce>{_v('IdPce', piece.idpce)}{_v('TypPce', '01')}{_v('NatPce', '01')}"
-                f"{_v('ObjPce', piece.label or None)}{_v('DteAsp', piece.dteasp)}</InfoPce></BlocPiece>"
+                f"<Piece><BlocPiece>{_v('IdPce', piece.idpce)}{_v('TypPce', '01')}{_v('NatPce', '01')}"
+                f"{_v('ObjPce', piece.label or None)}{_v('DteAsp', piece.dteasp)}</BlocPiece>"
                 + "".join(_pes_line_xml(line) for line in piece.lines)
                 + "</Piece>\n"
             )

@@ -40,6 +40,12 @@ ROOT = paths.ROOT
         ("0.01", 1),
         ("123456789012.34", 12345678901234),
         ("-0.00", 0),
+        # every lexical form of xs:decimal (the PES V2 schema's amounts)
+        ("12.", 1200),
+        ("+5", 500),
+        (".5", 50),
+        ("+.05", 5),
+        ("007", 700),
     ],
 )
 def test_decimal_to_cents_is_exact(text, cents):
@@ -56,9 +62,11 @@ def test_decimal_to_cents_is_exact(text, cents):
         ("abc", "non numérique"),
         ("1e3", "non numérique"),
         ("1 000,00", "non numérique"),
-        ("12.", "non numérique"),
         ("١٢", "non numérique"),
-        ("+5", "non numérique"),
+        (".", "non numérique"),
+        ("+", "non numérique"),
+        ("+-5", "non numérique"),
+        ("1.2.3", "non numérique"),
     ],
 )
 def test_decimal_to_cents_refuses(text, message):
