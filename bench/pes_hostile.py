@@ -19,8 +19,9 @@ One run, everything generated here into a temporary directory and removed afterw
    * deeper-than-pes: 1,000 nests of 250 levels (libxml2's own limit is 256), refused;
    * deep-nesting: nests of 30 levels (32 with PES_Aller and PES_DepenseAller: the bound), 64 MiB
      of them (--other-mb), then a recette: read;
-   * huge-text-nodes: attachments (PES_PJ / PJ / Contenu / Fichier) of 9.5 MB of text each (libxml2
-     refuses one over 10 MB) up to the upload limit, then a recette: read;
+   * huge-text-nodes: a recette, then attachments (PES_PJ / PJ / Contenu / Fichier, after the recette
+     as the schema has them) of 9.5 MB of text each (libxml2 refuses one over 10 MB) up to the upload
+     limit: read;
    * junk-at-upload-limit: small elements of any name in a PES_DepenseAller up to the upload
      limit, then a recette: read;
    * pieces-at-the-bounds: recette pieces of one line and 199,000 elements each (the bound is
@@ -35,7 +36,7 @@ One run, everything generated here into a temporary directory and removed afterw
 3. for each file, a fresh process parses it with ``debts.importers.parse("pesv2", …)`` and
    reports its own peak RSS (VmHWM, /proc) and what it read or why it refused the file; with
    --import, a fresh ``manage.py import_debts --dry-run --mode partial`` of the file too, in a
-   throw-away PostgreSQL database migrated with production settings (peak RSS from os.wait4).
+   throw-away PostgreSQL database migrated with production settings (peak RSS = its peak (VmHWM, read as it exits)).
 
 Goal (issue 13, item 7): peak RSS under 250 MB for every file, and every file read or refused
 as announced. Exit status 0 when every goal is met, 1 otherwise, 2 when the set-up fails. The
@@ -146,10 +147,11 @@ def deep_nesting(out: BinaryIO, size: int) -> None:
 def huge_text_nodes(out: BinaryIO, size: int) -> None:
     text = b"QUJDRA==" * (9_500_000 // 8)
     unit = b"<PES_PJ><PJ><Contenu><Fichier>" + text + b"</Fichier></Contenu></PJ></PES_PJ>"
-    out.write(HEAD)
+    # After the recette block, where the schema puts attachments (a recette after them is refused).
+    out.write(HEAD + RECETTE)
     for _ in range(max(1, size // len(unit))):
         out.write(unit)
-    out.write(RECETTE + TAIL)
+    out.write(TAIL)
 
 
 def junk_at_upload_limit(out: BinaryIO, size: int) -> None:
@@ -267,18 +269,41 @@ def measure_parse(path: Path | None) -> Measure:
     )
 
 
+# The import's own peak RSS: its process's VmHWM, read as it exits (as the parse child reports
+# its own). Not ru_maxrss from wait4: Linux carries the parent's high-water mark across fork and
+# exec, and this process has grown while writing the files (every import then read ~408 MB).
+_IMPORT_LAUNCHER = """
+import atexit, os, runpy, sys
+def _peak():
+    with open("/proc/self/status") as status:
+        kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+    with open(os.environ["BENCH_PEAK_FILE"], "w") as out:
+        out.write(str(kb))
+atexit.register(_peak)
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
 def measure_import(path: Path, env: dict[str, str]) -> Measure:
     """``manage.py import_debts --dry-run`` in a fresh process (exit 2: the file was refused)."""
-    cmd = [PYTHON, "manage.py", "import_debts", "--client", PES_NUMCLI, "--format", "pesv2", "--mode", "partial"]
+    cmd = [PYTHON, "-c", _IMPORT_LAUNCHER, "manage.py", "import_debts", "--client", PES_NUMCLI, "--format", "pesv2"]
+    peak_file = path.with_suffix(".peak")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         started = time.perf_counter()
-        process = subprocess.Popen([*cmd, "--dry-run", str(path)], cwd=ROOT, env=child_env(env), stdout=out, stderr=err)
-        _, status, usage = os.wait4(process.pid, 0)  # this child's own rusage (KiB on Linux)
+        child_environ = {**child_env(env), "BENCH_PEAK_FILE": str(peak_file)}
+        process = subprocess.Popen(
+            [*cmd, "--mode", "partial", "--dry-run", str(path)], cwd=ROOT, env=child_environ, stdout=out, stderr=err
+        )
+        code = process.wait()
         seconds = time.perf_counter() - started
-        code = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         text = (out.read() + err.read()).decode(errors="replace").strip()
+    if not peak_file.exists():
+        raise SetupError(f"import_debts exited {code} without reporting its peak:\n{text[-3000:]}")
+    peak_mb = int(peak_file.read_text()) / 1024
+    peak_file.unlink()
     if code not in (0, 1, 2):
         raise SetupError(f"import_debts exited {code}:\n{text[-3000:]}")
     # The report's "Erreur : …" line when the file was refused, else what a real import would add
@@ -289,7 +314,7 @@ def measure_import(path: Path, env: dict[str, str]) -> Measure:
     detail = ", ".join(line for line in found if line) or text[-100:]
     # A crash (a traceback, exit 1) has no report: neither read nor refused.
     outcome = "refused" if code == 2 else "read" if found[0] else "failed"
-    return Measure(usage.ru_maxrss / 1024, seconds, outcome, detail)
+    return Measure(peak_mb, seconds, outcome, detail)
 
 
 def import_setup(args: argparse.Namespace, workdir: Path) -> dict[str, str]:
@@ -379,7 +404,9 @@ def report(args: argparse.Namespace, results: list[Result]) -> bool:
     print(f"PES V2 hostile files — {os.cpu_count()} cores, upload limit {args.upload_mb} MiB")
     print("parse  = a fresh process running debts.importers.parse('pesv2', file); RSS = its peak (VmHWM)")
     if "import" in baselines:
-        print("import = a fresh manage.py import_debts --dry-run --mode partial (production env); RSS from os.wait4")
+        print(
+            "import = a fresh manage.py import_debts --dry-run --mode partial (production env); RSS = its peak (VmHWM, read as it exits)"
+        )
     print(
         f"vs norm = RSS minus {BASELINE.name}'s for the same step; goal: RSS < {GOAL_RSS_MB:.0f} MB, outcome expected"
     )
